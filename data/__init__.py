@@ -1,0 +1,1 @@
+"""Editable reference tables (responsibility matrix, system keywords) and the sample college."""

@@ -1,0 +1,1 @@
+"""Loaders: files (Excel, CSV, RDF) → RDF graphs. A loader parses and checks; it never writes."""

@@ -1,0 +1,1 @@
+"""The zhengai OWL ontology (Turtle), shipped as package data."""

@@ -1,0 +1,1 @@
+"""Hand-written structural SHACL shapes (Turtle), shipped as package data."""

@@ -1,0 +1,272 @@
+"""Load files into the store: detect the kind, run its loader, add PROV, replace the graphs.
+
+This is the one path every load takes (CLI and API alike). A loader only parses and checks;
+nothing reaches the store unless the whole file is good, and then all of its graphs are
+replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS, XSD
+
+from zhengai import __version__
+from zhengai import query_registry as named_queries
+from zhengai.errors import InputError, Location, Problem
+from zhengai.loaders import catalogue, matrix, observations, org, rdf, subjects
+from zhengai.loaders.base import LoadResult
+from zhengai.loaders.observations import IndicatorInfo, Lookup
+from zhengai.loaders.table import RawSheet, read_sheets
+from zhengai.namespaces import GRAPH_BASE, ZG, iri
+from zhengai.store import GraphStore
+
+KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rdf")
+# The order a batch is loaded in, so that later kinds can be checked against earlier ones.
+LOAD_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+KIND_NAMES_ZH = {
+    "matrix": "责任矩阵",
+    "catalogue": "指标表",
+    "subjects": "对象",
+    "org": "组织",
+    "observations": "状态数据",
+    "targets": "目标值",
+    "rdf": "RDF",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LoadReport:
+    file: str
+    kind: str
+    graphs: dict[URIRef, int]
+    rows: int
+    seconds: float
+    findings: list[Problem] = field(default_factory=list)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def detect_kind(path: Path, sheets: Sequence[RawSheet]) -> str:
+    """Which loader a file is for, from its sheets and headers."""
+    sheet_list = list(sheets)
+    scores = {
+        "catalogue": catalogue.detect_score(sheet_list),
+        "org": org.detect_score(sheet_list),
+        "subjects": subjects.detect_score(sheet_list),
+        "observations": observations.detect_score(
+            sheet_list, observations.OBSERVATION_COLUMNS, ("indicator", "subject", "year", "value")
+        ),
+        "targets": observations.detect_score(sheet_list, observations.TARGET_COLUMNS, ("target", "bottom"))
+        * 2,
+        "matrix": matrix.detect_score(sheet_list) if matrix.detect_score(sheet_list) >= 6 else 0,
+    }
+    kind, best = max(scores.items(), key=lambda kv: kv[1])
+    if best < 2:
+        raise InputError.single(
+            "无法判断文件类型：请用 --kind 指定（catalogue、org、subjects、observations、targets、matrix）",
+            "cannot tell what this file holds: give --kind (catalogue, org, subjects, observations, targets, matrix)",
+            Location(path.name),
+        )
+    return kind
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_lookup(store: GraphStore) -> Lookup:
+    lookup = Lookup()
+    for row in store.select(named_queries.get("indicators").text):
+        info = IndicatorInfo(
+            iri=URIRef(row["indicator"]),
+            code=str(row["code"]),
+            level=str(row["levelName"]),
+            label=str(row["label"]),
+            criterion=str(row["criterion"]) if "criterion" in row else None,
+            denominator=str(row["denominator"]) if "denominator" in row else None,
+        )
+        lookup.indicators[info.code] = info
+        for text in {str(row["label"]), str(row.get("checkpoint", row["label"]))}:
+            lookup.by_text.setdefault(catalogue.nfkc(text), []).append(info)
+    for row in store.select(named_queries.get("subject_codes").text):
+        entry = (URIRef(row["subject"]), URIRef(row["class"]))
+        lookup.subjects.setdefault(str(row["code"]), []).append(entry)
+        if row["class"] == ZG.School:
+            lookup.schools.append((str(row["code"]), URIRef(row["subject"])))
+    order = [
+        ZG.Student,
+        ZG.Teacher,
+        ZG.Course,
+        ZG.Class,
+        ZG.Major,
+        URIRef("http://www.w3.org/ns/org#OrganizationalUnit"),
+        ZG.School,
+    ]
+    for row in store.select(named_queries.get("level_subject_classes").text):
+        lookup.admits.setdefault(str(row["levelName"]), []).append(URIRef(row["class"]))
+    for classes in lookup.admits.values():
+        classes.sort(key=lambda c: order.index(c) if c in order else len(order))
+    return lookup
+
+
+def _codes_of_class(lookup: Lookup, cls: URIRef) -> set[str]:
+    return {code for code, entries in lookup.subjects.items() if any(c == cls for _, c in entries)}
+
+
+def parse_file(
+    store: GraphStore,
+    path: Path,
+    kind: str | None = None,
+    period: int | None = None,
+    progress: Progress = _quiet,
+) -> LoadResult:
+    """Read and check one file; return its graphs without touching the store."""
+    if kind is not None and kind not in KINDS:
+        raise InputError.single(
+            f"未知的数据类型「{kind}」（可用：{'、'.join(KINDS)}）",
+            f"unknown kind '{kind}' (use one of {', '.join(KINDS)})",
+            Location(path.name),
+        )
+    if kind == "rdf" or (kind is None and rdf.is_rdf(path)):
+        progress("解析 RDF / parsing RDF")
+        result = rdf.load(path)
+        reserved = [
+            g
+            for g in result.graphs
+            if str(g).startswith(GRAPH_BASE) and not str(g).startswith(GRAPH_BASE + "rdf/")
+        ]
+        if reserved:
+            raise InputError.single(
+                f"RDF 文件不能写入 zhengai 自己的命名图 {reserved[0]}；请用 zhengai import 恢复备份",
+                f"an RDF file may not write zhengai's own graph {reserved[0]}; use zhengai import to restore a backup",
+                Location(path.name),
+            )
+        return result
+    progress("读取工作簿 / reading workbook")
+    sheets = read_sheets(path)
+    if not sheets or all(s.is_blank() for s in sheets):
+        raise InputError.single("文件中没有任何数据", "the file holds no data", Location(path.name))
+    kind = kind or detect_kind(path, sheets)
+    progress(f"检查{KIND_NAMES_ZH[kind]} / checking {kind}")
+    if kind == "catalogue":
+        lookup = build_lookup(store)
+        known = {code: _level_key(info.level) for code, info in lookup.indicators.items()}
+        return catalogue.load(sheets, file=path.name, known_codes=known)
+    if kind == "matrix":
+        return matrix.load(sheets, file=path.name)
+    if kind == "org":
+        lookup = build_lookup(store)
+        return org.load(sheets, file=path.name, known_indicators=set(lookup.indicators) or None)
+    if kind == "subjects":
+        lookup = build_lookup(store)
+        return subjects.load(
+            sheets,
+            file=path.name,
+            known_majors=_codes_of_class(lookup, ZG.Major),
+            known_teachers=_codes_of_class(lookup, ZG.Teacher),
+        )
+    lookup = build_lookup(store)
+    if kind == "observations":
+        return observations.load_observations(sheets, file=path.name, lookup=lookup, period=period)
+    return observations.load_targets(sheets, file=path.name, lookup=lookup, period=period)
+
+
+def _level_key(level_name: str) -> str:
+    from zhengai.namespaces import LEVELS
+
+    return LEVELS[level_name][0]
+
+
+def provenance(result: LoadResult, path: Path, digest: str, started: dt.datetime) -> Graph:
+    """PROV for one load, added to every graph it writes: the graph describes where it came from."""
+    ended = dt.datetime.now(dt.UTC)
+    g = Graph()
+    load = iri("load", digest[:16], started.strftime("%Y%m%dT%H%M%S%fZ"))
+    source = iri("file", digest)
+    g.add((load, RDF.type, ZG.Load))
+    g.add((load, RDF.type, PROV.Activity))
+    g.add((load, ZG.loadKind, Literal(result.kind)))
+    g.add((load, PROV.used, source))
+    g.add((load, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)))
+    g.add((load, PROV.endedAtTime, Literal(ended.isoformat(), datatype=XSD.dateTime)))
+    g.add((load, ZG.rowCount, Literal(result.row_count)))
+    g.add((load, ZG.loaderVersion, Literal(__version__)))
+    g.add((source, RDF.type, ZG.SourceFile))
+    g.add((source, ZG.fileName, Literal(path.name)))
+    g.add((source, ZG.sha256, Literal(digest)))
+    for n, finding in enumerate(result.findings, start=1):
+        node = iri("load", digest[:16], started.strftime("%Y%m%dT%H%M%S%fZ"), "finding", n)
+        g.add((load, ZG.finding, node))
+        g.add((node, RDF.type, ZG.LoadFinding))
+        g.add((node, RDFS.comment, Literal(finding.zh, lang="zh")))
+        g.add((node, RDFS.comment, Literal(finding.en, lang="en")))
+        if finding.location.sheet:
+            g.add((node, ZG.sourceSheet, Literal(finding.location.sheet)))
+        if finding.location.row is not None:
+            g.add((node, ZG.sourceRow, Literal(finding.location.row)))
+    return g
+
+
+def load_file(
+    store: GraphStore,
+    path: Path,
+    kind: str | None = None,
+    period: int | None = None,
+    progress: Progress = _quiet,
+) -> LoadReport:
+    """Load one file: all of its graphs are replaced, or — on any error — none."""
+    path = Path(path)
+    started_clock = time.perf_counter()
+    started = dt.datetime.now(dt.UTC)
+    if not path.exists():
+        raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
+    digest = sha256_of(path)
+    result = parse_file(store, path, kind, period, progress)
+    prov = provenance(result, path, digest, started)
+    graphs: dict[URIRef, Graph] = {}
+    for name, content in result.graphs.items():
+        content.add((name, RDF.type, PROV.Entity))
+        content.add((name, PROV.wasGeneratedBy, next(iter(prov.subjects(RDF.type, ZG.Load)))))
+        content += prov
+        graphs[name] = content
+    progress(f"写入 {len(graphs)} 个命名图 / writing {len(graphs)} graph(s)")
+    store.replace_graphs(graphs)
+    return LoadReport(
+        file=path.name,
+        kind=result.kind,
+        graphs={name: len(g) for name, g in graphs.items()},
+        rows=result.row_count,
+        seconds=time.perf_counter() - started_clock,
+        findings=result.findings,
+    )
+
+
+def batch_order(paths: Sequence[Path], kind: str | None) -> list[tuple[Path, str | None]]:
+    """Sort files so the catalogue comes before observations, and so on; detection is cheap."""
+    if kind is not None:
+        return [(p, kind) for p in paths]
+    detected: list[tuple[Path, str | None]] = []
+    for p in paths:
+        if rdf.is_rdf(p):
+            detected.append((p, "rdf"))
+            continue
+        try:
+            detected.append((p, detect_kind(p, read_sheets(p))))
+        except InputError:
+            detected.append((p, None))  # load_file reports it properly, in order
+    return sorted(detected, key=lambda pk: LOAD_ORDER.get(pk[1] or "rdf", len(KINDS)))

@@ -1,0 +1,303 @@
+"""The store: one RDF dataset with a named graph per source, behind a small interface.
+
+``GraphStore`` is what every caller uses. ``OxigraphStore`` is the embedded default (an on-disk
+pyoxigraph store); a remote SPARQL 1.1 store implements the same protocol later.
+
+Loads replace whole graphs atomically: new content is written to staging graphs first (a failure
+there leaves the live graphs untouched), then one SPARQL update — which Oxigraph applies as a
+single transaction — moves every staging graph over its target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from zhengai.errors import QueryError, StoreError
+from zhengai.namespaces import GRAPH_BASE, graph
+from zhengai.resources import ontology_turtle
+
+DEFAULT_STORE = Path(".zhengai") / "store"
+ONTOLOGY_GRAPH = graph("ontology")
+STAGING_PREFIX = "urn:zhengai:staging:"
+
+Row = dict[str, Node]
+
+
+class GraphStore(Protocol):
+    """What the rest of zhengai needs from a store."""
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
+    def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool: ...
+    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph: ...
+    def named_graphs(self) -> list[URIRef]: ...
+    def graph(self, name: URIRef) -> Graph: ...
+    def quad_count(self) -> int: ...
+    def export(self, path: Path) -> int: ...
+    def import_dataset(self, path: Path) -> int: ...
+    def close(self) -> None: ...
+
+
+def store_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """The store location: the CLI flag, else ``ZHENGAI_STORE``, else ``.zhengai/store``."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get("ZHENGAI_STORE")
+    return Path(env) if env else DEFAULT_STORE
+
+
+# -- term conversion between rdflib (the callers' terms) and pyoxigraph ----------------------------
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def _is_quad_format(fmt: ox.RdfFormat) -> bool:
+    return fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+
+
+def rdf_format_for(path: Path) -> ox.RdfFormat:
+    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+    if fmt is None:
+        raise StoreError(
+            f"无法从扩展名识别 RDF 格式：{path.name}",
+            f"Cannot tell the RDF format from the extension of {path.name}",
+        )
+    return fmt
+
+
+class OxigraphStore:
+    """The embedded store: an on-disk pyoxigraph dataset (or in memory when ``path`` is None)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, ensure_ontology: bool = True) -> None:
+        try:
+            if path is None:
+                self._store = ox.Store()
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(
+                f"无法打开数据存储「{path}」（可能正被另一个进程使用）：{exc}",
+                f"Cannot open the store at '{path}' (another process may be using it): {exc}",
+            ) from exc
+        self.path = Path(path) if path is not None else None
+        self._drop_leftover_staging()
+        if ensure_ontology:
+            self.ensure_ontology()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Replace each named graph by the given content, all in one transaction."""
+        staged: dict[URIRef, ox.NamedNode] = {}
+        try:
+            for target, content in graphs.items():
+                self._check_graph_iri(target)
+                stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
+                staged[target] = stage
+                data = content.serialize(format="nt", encoding="utf-8")
+                self._store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=stage)
+            moves = " ;\n".join(
+                f"DROP SILENT GRAPH <{target}> ;\nMOVE SILENT GRAPH <{stage.value}> TO <{target}>"
+                for target, stage in staged.items()
+            )
+            if moves:
+                self._store.update(moves)
+        except (OSError, SyntaxError, ValueError) as exc:
+            for stage in staged.values():
+                if self._store.contains_named_graph(stage):
+                    self._store.remove_graph(stage)
+            raise StoreError(
+                f"写入数据存储失败，原有数据未改动：{exc}",
+                f"Writing to the store failed; the previous data is untouched: {exc}",
+            ) from exc
+
+    def ensure_ontology(self) -> None:
+        """Load the packaged ontology into its graph when it is missing or has changed."""
+        text = ontology_turtle()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        marker = URIRef("https://w3id.org/zhengai/ont#sha256")
+        if self.ask(
+            "ASK { GRAPH ?g { ?g ?p ?d } }",
+            {"g": ONTOLOGY_GRAPH, "p": marker, "d": Literal(digest)},
+        ):
+            return
+        g = Graph()
+        g.parse(data=text, format="turtle")
+        g.add((ONTOLOGY_GRAPH, marker, Literal(digest)))
+        self.replace_graphs({ONTOLOGY_GRAPH: g})
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        try:
+            return self._store.query(sparql, substitutions=subs or None)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL 语法错误：{exc}", f"SPARQL syntax error: {exc}") from exc
+        except RuntimeError as exc:
+            raise QueryError(f"查询无法执行：{exc}", f"The query cannot run: {exc}") from exc
+
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("not a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = from_ox(value)
+            rows.append(row)
+        return rows
+
+    def select_variables(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[str]:
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("not a SELECT query")
+        return [v.value for v in result.variables]
+
+    def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise TypeError("not an ASK query")
+        return bool(result)
+
+    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph:
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("not a CONSTRUCT or DESCRIBE query")
+        g = Graph()
+        for t in result:
+            g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+        return g
+
+    def named_graphs(self) -> list[URIRef]:
+        return sorted(
+            URIRef(g.value)
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
+        )
+
+    def graph(self, name: URIRef) -> Graph:
+        g = Graph()
+        for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(str(name))):
+            g.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+        return g
+
+    def quad_count(self) -> int:
+        return len(self._store)
+
+    def quads(self) -> Iterator[tuple[Node, Node, Node, Node | None]]:
+        for q in self._store:
+            gname = None if isinstance(q.graph_name, ox.DefaultGraph) else from_ox(q.graph_name)
+            yield from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), gname
+
+    def dataset(self) -> Dataset:
+        ds = Dataset()
+        for s, p, o, g in self.quads():
+            ds.graph(g if g is not None else None).add((s, p, o))
+        return ds
+
+    # -- backup and restore ----------------------------------------------------------------------
+
+    def export(self, path: Path) -> int:
+        """Write every named graph as TriG or N-Quads (by extension). Returns the quad count."""
+        fmt = rdf_format_for(path)
+        if not _is_quad_format(fmt):
+            raise StoreError(
+                f"备份须为 TriG（.trig）或 N-Quads（.nq）：{path.name}",
+                f"A backup must be TriG (.trig) or N-Quads (.nq): {path.name}",
+            )
+        self._store.dump(str(path), format=fmt)
+        return len(self._store)
+
+    def import_dataset(self, path: Path) -> int:
+        """Restore a TriG/N-Quads backup: every graph in it replaces the graph of the same name."""
+        fmt = rdf_format_for(path)
+        if not _is_quad_format(fmt):
+            raise StoreError(
+                f"恢复须用 TriG（.trig）或 N-Quads（.nq）文件：{path.name}",
+                f"Restore needs a TriG (.trig) or N-Quads (.nq) file: {path.name}",
+            )
+        graphs: dict[URIRef, Graph] = {}
+        try:
+            for q in ox.parse(path=str(path), format=fmt):
+                if isinstance(q.graph_name, ox.DefaultGraph):
+                    raise StoreError(
+                        f"备份「{path.name}」含有默认图三元组；zhengai 只使用命名图",
+                        f"Backup '{path.name}' has default-graph triples; zhengai uses named graphs only",
+                    )
+                name = URIRef(q.graph_name.value)
+                graphs.setdefault(name, Graph()).add(
+                    (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+                )
+        except SyntaxError as exc:
+            raise StoreError(
+                f"备份文件「{path.name}」无法解析：{exc}", f"Cannot parse backup '{path.name}': {exc}"
+            ) from exc
+        self.replace_graphs(graphs)
+        return sum(len(g) for g in graphs.values())
+
+    # -- housekeeping ----------------------------------------------------------------------------
+
+    def _drop_leftover_staging(self) -> None:
+        """Staging graphs left by an interrupted load are garbage; the live graphs never saw them."""
+        for g in list(self._store.named_graphs()):
+            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
+                self._store.remove_graph(g)
+
+    @staticmethod
+    def _check_graph_iri(target: URIRef) -> None:
+        # Graph IRIs are built by zhengai itself; this guard keeps them safe to place in an update.
+        text = str(target)
+        if any(c in text for c in '<>"{}|\\^` \n') or not (
+            text.startswith(GRAPH_BASE) or text.startswith(("http://", "https://", "urn:"))
+        ):
+            raise ValueError(f"unsafe graph IRI: {text!r}")
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def close(self) -> None:
+        self._store.flush()
+        del self._store
+
+
+def triples_of(graphs: Iterable[Graph]) -> int:
+    return sum(len(g) for g in graphs)
