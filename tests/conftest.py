@@ -1,0 +1,81 @@
+"""Shared fixtures: the sample college, a freshly loaded store, and a workbook writer."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from zhengai.loading import batch_order, load_file
+from zhengai.store import OxigraphStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+MATRIX = ROOT / "data" / "matrix.csv"
+SAMPLE_FILES = [MATRIX, *sorted(SAMPLE.glob("*.xlsx"))]
+
+
+def load_sample(store: OxigraphStore) -> None:
+    for path, kind in batch_order(SAMPLE_FILES, None):
+        load_file(store, path, kind)
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """The sample college loaded into an on-disk store, shared read-only across tests."""
+    store = OxigraphStore(tmp_path_factory.mktemp("sample") / "store")
+    load_sample(store)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> OxigraphStore:
+    return OxigraphStore(tmp_path / "store")
+
+
+@pytest.fixture
+def loaded_store(tmp_path: Path) -> OxigraphStore:
+    """A store of its own with the sample loaded, for tests that change it."""
+    s = OxigraphStore(tmp_path / "store")
+    load_sample(s)
+    return s
+
+
+def expected_counts() -> dict[str, int]:
+    with (SAMPLE / "expected_counts.csv").open(encoding="utf-8") as fh:
+        return {row["what"]: int(row["count"]) for row in csv.DictReader(fh)}
+
+
+def expected_observations() -> list[dict[str, str]]:
+    with (SAMPLE / "expected_observations.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+Sheets = dict[str, list[list[object]]]
+
+
+@pytest.fixture
+def write_xlsx(tmp_path: Path) -> Callable[..., Path]:
+    """Write ``{sheet: rows}`` to an .xlsx; ``merges`` lists (sheet, "A2:A4") ranges to merge."""
+
+    def write(name: str, sheets: Sheets, merges: list[tuple[str, str]] = ()) -> Path:  # type: ignore[assignment]
+        wb = Workbook()
+        wb.remove(wb.active)
+        for sheet, rows in sheets.items():
+            ws = wb.create_sheet(sheet)
+            for row in rows:
+                ws.append(row)
+        for sheet, ref in merges:
+            wb[sheet].merge_cells(ref)
+        path = tmp_path / name
+        wb.save(path)
+        return path
+
+    return write
+
+
+def quads(store: OxigraphStore) -> set[tuple]:
+    return set(store.quads())
