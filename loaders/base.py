@@ -91,7 +91,7 @@ def parse_decimal(value: Cell) -> Decimal | None:
     if isinstance(value, bool):
         raise BadValue("应为数值，而不是是/否", "expected a number, not a yes/no value")
     if isinstance(value, int | float):
-        return Decimal(str(value)).normalize() if value == value else None
+        return plain(Decimal(str(value))) if value == value else None
     text = cell_text(value)
     if text is None:
         return None
@@ -105,7 +105,18 @@ def parse_decimal(value: Cell) -> Decimal | None:
         raise BadValue(f"「{cell_text(value)}」不是数值", f"'{cell_text(value)}' is not a number") from None
     if not number.is_finite():
         raise BadValue(f"「{cell_text(value)}」不是有限数值", f"'{cell_text(value)}' is not a finite number")
-    return (number / 100 if percent else number).normalize()
+    return plain(number / 100 if percent else number)
+
+
+def plain(number: Decimal) -> Decimal:
+    """Without trailing zeros and without an exponent: 3200, 0.65, 12.
+
+    >>> plain(Decimal("3.2E+3")), plain(Decimal("0.650"))
+    (Decimal('3200'), Decimal('0.65'))
+    """
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 def parse_int(value: Cell) -> int | None:

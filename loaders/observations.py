@@ -32,6 +32,7 @@ from .base import (
     parse_cell,
     parse_date,
     parse_decimal,
+    plain,
 )
 from .catalogue import level_from_text
 from .table import Cell, Column, RawSheet, TableRow, cell_text, header_score, read_table
@@ -256,7 +257,7 @@ def _subject(
 def _scaled(number: Decimal, info: IndicatorInfo, raw: Cell) -> Decimal:
     text = cell_text(raw) or ""
     if info.is_percent and number > 1 and "%" not in nfkc(text):
-        return (number / 100).normalize()
+        return plain(number / 100)
     return number
 
 
@@ -300,7 +301,7 @@ def _observation(
         return None
     if value is None:
         if numerator is not None and denominator:
-            value = decimal_literal((numerator / denominator).quantize(Decimal("0.0001")).normalize())
+            value = decimal_literal(plain((numerator / denominator).quantize(Decimal("0.0001"))))
         elif numerator is not None and denominator == 0:
             problems.error("分母为 0", "the denominator is 0", row.loc("denominator"))
             return None

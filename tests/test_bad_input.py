@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE, load_sample
 from typer.testing import CliRunner
 
-from conftest import SAMPLE, load_sample
 from zhengai.cli import app
 from zhengai.store import OxigraphStore
 
@@ -58,14 +58,19 @@ CATALOGUE_ROW = ["ZY-9.1.1-01", "1 决策指挥", "9.1其他", "9.1.1其他", "�
 
 
 def test_missing_required_column(sample_path: Path, write_xlsx) -> None:
-    path = write_xlsx("缺列.xlsx", {"专业": [CATALOGUE_HEADER[:1] + CATALOGUE_HEADER[2:], CATALOGUE_ROW[:1] + CATALOGUE_ROW[2:]]})
+    path = write_xlsx(
+        "缺列.xlsx",
+        {"专业": [CATALOGUE_HEADER[:1] + CATALOGUE_HEADER[2:], CATALOGUE_ROW[:1] + CATALOGUE_ROW[2:]]},
+    )
     out = run_load(sample_path, str(path), "--kind", "catalogue")
     assert_names(out, "缺列.xlsx", "专业", 1, "一级指标")
     assert "缺少必需的列" in out and "missing required column" in out
 
 
 def test_value_of_the_wrong_type(sample_path: Path, write_xlsx) -> None:
-    path = write_xlsx("类型.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2025, "很好"]]})
+    path = write_xlsx(
+        "类型.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2025, "很好"]]}
+    )
     out = run_load(sample_path, str(path))
     assert_names(out, "类型.xlsx", "状态数据", 2, "值")
     assert "「很好」" in out and "'很好'" in out
@@ -83,14 +88,26 @@ def test_wrong_type_in_the_org_workbook(sample_path: Path, write_xlsx, tmp_path:
 
 
 def test_observation_for_unknown_indicator(sample_path: Path, write_xlsx) -> None:
-    path = write_xlsx("指标.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2025, "80%"], ["NO-SUCH", "510203", 2025, "80%"]]})
+    path = write_xlsx(
+        "指标.xlsx",
+        {
+            "状态数据": [
+                ["指标", "对象", "学年", "值"],
+                ["ZY-1.2.1-01", "510203", 2025, "80%"],
+                ["NO-SUCH", "510203", 2025, "80%"],
+            ]
+        },
+    )
     out = run_load(sample_path, str(path))
     assert_names(out, "指标.xlsx", "状态数据", 3, "指标")
     assert "未知指标「NO-SUCH」" in out and "unknown indicator 'NO-SUCH'" in out
 
 
 def test_observation_for_unknown_subject(sample_path: Path, write_xlsx) -> None:
-    path = write_xlsx("对象.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "999999", "2025-2026", "80%"]]})
+    path = write_xlsx(
+        "对象.xlsx",
+        {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "999999", "2025-2026", "80%"]]},
+    )
     out = run_load(sample_path, str(path))
     assert_names(out, "对象.xlsx", "状态数据", 2, "对象")
     assert "未知对象「999999」" in out and "unknown subject '999999'" in out
@@ -142,7 +159,12 @@ def test_truncated_xlsx(sample_path: Path, tmp_path: Path) -> None:
 
 
 def test_every_error_of_a_file_is_reported_at_once(sample_path: Path, write_xlsx) -> None:
-    rows = [["指标", "对象", "学年", "值"], ["NO-1", "510203", 2025, "1"], ["ZY-1.2.1-01", "x", 2025, "1"], ["ZY-1.2.1-01", "510203", "明年", "1"]]
+    rows = [
+        ["指标", "对象", "学年", "值"],
+        ["NO-1", "510203", 2025, "1"],
+        ["ZY-1.2.1-01", "x", 2025, "1"],
+        ["ZY-1.2.1-01", "510203", "明年", "1"],
+    ]
     out = run_load(sample_path, str(write_xlsx("多处.xlsx", {"状态数据": rows})))
     assert "3 处错误" in out and "3 error(s)" in out
 
@@ -150,7 +172,9 @@ def test_every_error_of_a_file_is_reported_at_once(sample_path: Path, write_xlsx
 def test_a_bad_file_does_not_stop_the_good_ones(sample_path: Path, write_xlsx, tmp_path: Path) -> None:
     bad = tmp_path / "坏.xlsx"
     bad.write_text("not a workbook", encoding="utf-8")
-    good = write_xlsx("好.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2026, "88%"]]})
+    good = write_xlsx(
+        "好.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2026, "88%"]]}
+    )
     result = runner.invoke(app, ["--store", str(sample_path), "load", str(bad), str(good)])
     assert result.exit_code == 2
     assert "✓ 好.xlsx" in result.output and "✗ 坏.xlsx" in result.output

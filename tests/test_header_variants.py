@@ -11,16 +11,72 @@ from zhengai.loading import load_file
 from zhengai.namespaces import ZG, graph
 from zhengai.store import OxigraphStore
 
-CANONICAL = ["编码", "一级指标", "二级指标", "三级指标", "质控点", "诊断标准", "数据来源", "监测时间及频率", "统计数据分母"]
+CANONICAL = [
+    "编码",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "质控点",
+    "诊断标准",
+    "数据来源",
+    "监测时间及频率",
+    "统计数据分母",
+]
 ROWS = [
-    ["ZY-1", "1 决策指挥", "1.1专业规划", "1.1.1专业规划", "本专业建设规划", "有/无", "教务：教务系统", "每年", None],
-    ["ZY-2", "1 决策指挥", "1.1专业规划", "1.1.1专业规划", "专业年度建设目标", "A/B/C\nA:90%以上\nB:70%-90%\nC:70%以下", "诊改平台新建", "每年", "专业总数"],
-    ["ZY-3", "1 决策指挥", "1.2专业调研", "1.2.1专业调研", "调研企业数量与类型", "A/B/C\nA：15个以上\nB:10-15个\nC:10个以下", "诊改平台填写后汇总", "每学期", None],
+    [
+        "ZY-1",
+        "1 决策指挥",
+        "1.1专业规划",
+        "1.1.1专业规划",
+        "本专业建设规划",
+        "有/无",
+        "教务：教务系统",
+        "每年",
+        None,
+    ],
+    [
+        "ZY-2",
+        "1 决策指挥",
+        "1.1专业规划",
+        "1.1.1专业规划",
+        "专业年度建设目标",
+        "A/B/C\nA:90%以上\nB:70%-90%\nC:70%以下",
+        "诊改平台新建",
+        "每年",
+        "专业总数",
+    ],
+    [
+        "ZY-3",
+        "1 决策指挥",
+        "1.2专业调研",
+        "1.2.1专业调研",
+        "调研企业数量与类型",
+        "A/B/C\nA：15个以上\nB:10-15个\nC:10个以下",
+        "诊改平台填写后汇总",
+        "每学期",
+        None,
+    ],
 ]
 STUDENT = ["编码", "一级指标", "二级指标", "三级指标", "四级指标", "质控点", "统计数据分母"]
 STUDENT_ROWS = [
-    ["XS-1", "2.学习与发展", "三年自我学习计划", "大一", "1.通过全部课程", "制定学习计划学生占比", "全校一年级学生数"],
-    ["XS-2", "2.学习与发展", "三年自我学习计划", "大一", "2.英语三级", "制定学习计划学生占比", "全校一年级学生数"],
+    [
+        "XS-1",
+        "2.学习与发展",
+        "三年自我学习计划",
+        "大一",
+        "1.通过全部课程",
+        "制定学习计划学生占比",
+        "全校一年级学生数",
+    ],
+    [
+        "XS-2",
+        "2.学习与发展",
+        "三年自我学习计划",
+        "大一",
+        "2.英语三级",
+        "制定学习计划学生占比",
+        "全校一年级学生数",
+    ],
 ]
 
 VARIANTS = {
@@ -56,9 +112,13 @@ def _content(store: OxigraphStore, level_key: str, *, keep_rows: bool = True) ->
     return out
 
 
-def _load(tmp_path, write_xlsx, name: str, sheet: str, headers: list[str], rows: list[list[object]], **kw) -> Graph:
+def _load(
+    tmp_path, write_xlsx, name: str, sheet: str, headers: list[str], rows: list[list[object]], **kw
+) -> Graph:
     store = OxigraphStore(tmp_path / f"store-{abs(hash(name))}")
-    path = write_xlsx(f"{abs(hash(name))}.xlsx", {sheet: [*kw.pop("above", []), headers, *rows]}, kw.pop("merges", []))
+    path = write_xlsx(
+        f"{abs(hash(name))}.xlsx", {sheet: [*kw.pop("above", []), headers, *rows]}, kw.pop("merges", [])
+    )
     load_file(store, path, "catalogue")
     return _content(store, "major" if sheet == "专业" else "student", keep_rows=kw.pop("keep_rows", True))
 
@@ -84,7 +144,9 @@ def test_header_variant_loads_like_canonical(variant: str, tmp_path, write_xlsx)
 
 def test_title_row_above_header(tmp_path, write_xlsx) -> None:
     expected = _load(tmp_path, write_xlsx, "canonical", "专业", CANONICAL, ROWS, keep_rows=False)
-    got = _load(tmp_path, write_xlsx, "title", "专业", CANONICAL, ROWS, above=[["专业发展监测指标"]], keep_rows=False)
+    got = _load(
+        tmp_path, write_xlsx, "title", "专业", CANONICAL, ROWS, above=[["专业发展监测指标"]], keep_rows=False
+    )
     assert isomorphic(expected, got)
 
 
@@ -92,7 +154,9 @@ def test_merged_tier_cells_mean_same_as_above(tmp_path, write_xlsx) -> None:
     expected = _load(tmp_path, write_xlsx, "canonical", "专业", CANONICAL, ROWS)
     blanked = [ROWS[0], [ROWS[1][0], None, None, None, *ROWS[1][4:]], [ROWS[2][0], None, *ROWS[2][2:]]]
     merges = [("专业", "B2:B4"), ("专业", "C2:C3"), ("专业", "D2:D3")]
-    assert isomorphic(expected, _load(tmp_path, write_xlsx, "merged", "专业", CANONICAL, blanked, merges=merges))
+    assert isomorphic(
+        expected, _load(tmp_path, write_xlsx, "merged", "专业", CANONICAL, blanked, merges=merges)
+    )
     # blank cells (a CSV has no merges) mean the same
     assert isomorphic(expected, _load(tmp_path, write_xlsx, "blank", "专业", CANONICAL, blanked))
 

@@ -63,7 +63,9 @@ def test_every_term_used_is_declared() -> None:
     for path in ROOT.glob("queries/*.rq"):
         for name in re.findall(r"\bzg:(\w+)", path.read_text(encoding="utf-8")):
             used[str(ZG[name])] = path.name
-    missing = {term: where for term, where in used.items() if term not in declared and not term.endswith("#sha256")}
+    missing = {
+        term: where for term, where in used.items() if term not in declared and not term.endswith("#sha256")
+    }
     assert missing == {}
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from conftest import SAMPLE, expected_counts, expected_observations
 from openpyxl import load_workbook
 from rdflib import Literal
 
-from conftest import SAMPLE, expected_counts, expected_observations
 from zhengai.loading import load_file
 from zhengai.namespaces import ZG, graph
 from zhengai.store import OxigraphStore
@@ -38,7 +38,9 @@ def catalogue_rows_per_sheet() -> dict[str, int]:
 
 def test_indicators_per_level_equal_catalogue_rows(sample_store: OxigraphStore) -> None:
     per_sheet = catalogue_rows_per_sheet()
-    assert per_sheet == {k.split(":")[1]: v for k, v in expected_counts().items() if k.startswith("indicators:")}
+    assert per_sheet == {
+        k.split(":")[1]: v for k, v in expected_counts().items() if k.startswith("indicators:")
+    }
     for level, n in per_sheet.items():
         found = count(
             sample_store,
@@ -57,16 +59,27 @@ def test_units_posts_holders_and_vacancies(sample_store: OxigraphStore) -> None:
     holdings = sum(
         len([p for p in str(r[2]).split("、") if p]) for r in list(wb["人员"].iter_rows(values_only=True))[1:]
     )
-    assert count(sample_store, "GRAPH ?g { ?p org:heldBy ?h BIND(CONCAT(STR(?p), STR(?h)) AS ?x) }") == holdings
+    assert (
+        count(sample_store, "GRAPH ?g { ?p org:heldBy ?h BIND(CONCAT(STR(?p), STR(?h)) AS ?x) }") == holdings
+    )
 
 
 def test_subjects(sample_store: OxigraphStore) -> None:
     expected = expected_counts()
-    for cls, key in (("Major", "majors"), ("Course", "courses"), ("Teacher", "teachers"), ("Student", "students"), ("Class", "classes")):
+    for cls, key in (
+        ("Major", "majors"),
+        ("Course", "courses"),
+        ("Teacher", "teachers"),
+        ("Student", "students"),
+        ("Class", "classes"),
+    ):
         assert count(sample_store, f"GRAPH ?g {{ ?x a zg:{cls} }}") == expected[key], cls
     # personal records live in their own graphs only
     assert count(sample_store, "GRAPH <https://w3id.org/zhengai/graph/subjects> { ?x a zg:Student }") == 0
-    assert count(sample_store, "GRAPH <https://w3id.org/zhengai/graph/people/students> { ?x a zg:Student }") == expected["students"]
+    assert (
+        count(sample_store, "GRAPH <https://w3id.org/zhengai/graph/people/students> { ?x a zg:Student }")
+        == expected["students"]
+    )
 
 
 def test_observations_per_period(sample_store: OxigraphStore) -> None:
@@ -101,7 +114,9 @@ def test_provenance_recorded_per_graph(sample_store: OxigraphStore) -> None:
 def _data_quads(store: OxigraphStore) -> set[tuple]:
     """Quads that are not provenance (load activity, source file, graph entity)."""
     prov_subjects = {
-        s for s, p, o, g in store.quads() if p in (ZG.loadKind, ZG.fileName) or str(s).startswith(str(g) if g else "~")
+        s
+        for s, p, o, g in store.quads()
+        if p in (ZG.loadKind, ZG.fileName) or str(s).startswith(str(g) if g else "~")
     }
     loads = {s for s, p, o, g in store.quads() if str(s).startswith("https://w3id.org/zhengai/id/load/")}
     return {q for q in store.quads() if q[0] not in prov_subjects | loads}
@@ -110,11 +125,17 @@ def _data_quads(store: OxigraphStore) -> set[tuple]:
 def test_loading_twice_is_idempotent_and_prov_shows_latest(loaded_store: OxigraphStore) -> None:
     before = _data_quads(loaded_store)
     path = SAMPLE / "组织.xlsx"
-    first = loaded_store.select(PREFIXES + f"SELECT ?t WHERE {{ GRAPH <{graph('org')}> {{ ?g prov:wasGeneratedBy ?l . ?l prov:endedAtTime ?t }} }}")
+    first = loaded_store.select(
+        PREFIXES
+        + f"SELECT ?t WHERE {{ GRAPH <{graph('org')}> {{ ?g prov:wasGeneratedBy ?l . ?l prov:endedAtTime ?t }} }}"
+    )
     load_file(loaded_store, path)
     after = _data_quads(loaded_store)
     assert before == after
-    latest = loaded_store.select(PREFIXES + f"SELECT ?t WHERE {{ GRAPH <{graph('org')}> {{ ?g prov:wasGeneratedBy ?l . ?l prov:endedAtTime ?t }} }}")
+    latest = loaded_store.select(
+        PREFIXES
+        + f"SELECT ?t WHERE {{ GRAPH <{graph('org')}> {{ ?g prov:wasGeneratedBy ?l . ?l prov:endedAtTime ?t }} }}"
+    )
     assert len(latest) == 1  # the old PROV record was replaced with the graph
     assert latest[0]["t"].toPython() > first[0]["t"].toPython()
 
@@ -128,12 +149,21 @@ def test_derived_codes_match_the_scheme_the_sample_uses(store: OxigraphStore, wr
         rows = [list(r)[1:] for r in ws.iter_rows(values_only=True)]
         sheets[ws.title] = rows
         for rng in ws.merged_cells.ranges:
-            merges.append((ws.title, f"{_col(rng.min_col - 2)}{rng.min_row}:{_col(rng.max_col - 2)}{rng.max_row}"))
-    explicit = {ws.title: [r[0] for r in list(ws.iter_rows(values_only=True))[2:] if r[0]] for ws in wb.worksheets}
+            merges.append(
+                (ws.title, f"{_col(rng.min_col - 2)}{rng.min_row}:{_col(rng.max_col - 2)}{rng.max_row}")
+            )
+    explicit = {
+        ws.title: [r[0] for r in list(ws.iter_rows(values_only=True))[2:] if r[0]] for ws in wb.worksheets
+    }
     path = write_xlsx("no-codes.xlsx", sheets, merges)
     report = load_file(store, path, "catalogue")
     assert any("推导" in f.zh for f in report.findings)
-    derived = {str(r["code"]) for r in store.select(PREFIXES + "SELECT ?code WHERE { GRAPH ?g { ?i a zg:Indicator ; skos:notation ?code } }")}
+    derived = {
+        str(r["code"])
+        for r in store.select(
+            PREFIXES + "SELECT ?code WHERE { GRAPH ?g { ?i a zg:Indicator ; skos:notation ?code } }"
+        )
+    }
     assert derived == {c for codes in explicit.values() for c in codes}
     assert store.ask(PREFIXES + "ASK { GRAPH ?g { ?i zg:codeDerived ?t } }", {"t": Literal(True)})
 

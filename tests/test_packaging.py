@@ -1,0 +1,61 @@
+"""An installed wheel carries the ontology, queries and data files, read through importlib.resources."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from zhengai import doctest_modules
+from zhengai.resources import list_names, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_resources_resolve_through_the_package() -> None:
+    assert "zg:Indicator" in read_text("ontology", "zhengai.ttl")
+    assert "graph_sizes.rq" in list_names("queries", ".rq")
+    assert "纵向系统" in read_text("data", "matrix.csv")
+
+
+def test_wheel_contains_package_data(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    wheel = next(tmp_path.glob("zhengai-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for expected in (
+        "zhengai/ontology/zhengai.ttl",
+        "zhengai/queries/graph_sizes.rq",
+        "zhengai/loaders/catalogue.py",
+        "zhengai/api/__init__.py",
+        "zhengai/data/matrix.csv",
+        "zhengai/data/system_keywords.csv",
+        "zhengai/data/sample/监测指标.xlsx",
+    ):
+        assert expected in names, expected
+
+
+def test_doctests() -> None:
+    import doctest
+    import importlib
+
+    failures = 0
+    for name in doctest_modules():
+        failures += doctest.testmod(importlib.import_module(name)).failed
+    assert failures == 0
