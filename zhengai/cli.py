@@ -28,7 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
+# Off a terminal (pipes, CI logs) tables get room instead of rich's 80-column default.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK, EXIT_GAPS, EXIT_ERROR = 0, 1, 2

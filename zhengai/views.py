@@ -56,13 +56,12 @@ def stats_tables(store: GraphStore) -> list[Table]:
         classes.add_row(render_term(row["class"]), str(row.get("label", "")), f"{int(row['instances']):,}")
 
     prov = Table(
-        "graph / 命名图",
+        "graph",
         "kind",
         "file / 文件",
         "sha256",
-        "loaded at / 加载时间",
-        "rows / 行",
-        "loader",
+        "loaded (UTC)",
+        "rows",
         title="Last load per graph / 各命名图最近一次加载",
         title_justify="left",
     )
