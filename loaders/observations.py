@@ -176,14 +176,11 @@ def _load(
                 )
                 continue
             seen[key] = row
-            built = build(row, info, subject_code, subject or None, year, lookup, problems)
-            if built is None:
-                continue
-            node, triples = built
             target = observations_graph(year) if kind == "observations" else targets_graph(year)
-            graphs.setdefault(target, Graph())
-            graphs[target] += triples
-            annotate_source(graphs[target], node, row)
+            g = graphs.setdefault(target, Graph())
+            node = build(g, row, info, subject_code, subject or None, year, problems)
+            if node is not None:
+                annotate_source(g, node, row)
     problems.raise_if_any()
     return LoadResult(kind, graphs, rows_read, problems.findings)
 
@@ -282,15 +279,14 @@ def parse_value(raw: Cell, info: IndicatorInfo) -> Literal | None:
 
 
 def _observation(
+    g: Graph,
     row: TableRow,
     info: IndicatorInfo,
     subject_code: str,
     subject: URIRef | None,
     year: int,
-    lookup: Lookup,
     problems: Problems,
-) -> tuple[URIRef, Graph] | None:
-    g = Graph()
+) -> URIRef | None:
     node = iri("observation", year, info.code, subject_code)
     numerator = parse_cell(row, "numerator", parse_decimal, problems)
     denominator = parse_cell(row, "denominator", parse_decimal, problems)
@@ -330,19 +326,18 @@ def _observation(
     collected = parse_cell(row, "collected", parse_date, problems)
     if collected is not None:
         g.add((node, PROV.generatedAtTime, Literal(collected.isoformat(), datatype=XSD.date)))
-    return node, g
+    return node
 
 
 def _target(
+    g: Graph,
     row: TableRow,
     info: IndicatorInfo,
     subject_code: str,
     subject: URIRef | None,
     year: int,
-    lookup: Lookup,
     problems: Problems,
-) -> tuple[URIRef, Graph] | None:
-    g = Graph()
+) -> URIRef | None:
     node = iri("target", year, info.code, subject_code)
     values = {}
     for key in ("target", "bottom"):
@@ -368,4 +363,4 @@ def _target(
         g.add((node, ZG.targetValue, decimal_literal(values["target"])))
     if "bottom" in values:
         g.add((node, ZG.bottomLine, decimal_literal(values["bottom"])))
-    return node, g
+    return node

@@ -170,3 +170,15 @@ def test_derived_codes_match_the_scheme_the_sample_uses(store: OxigraphStore, wr
 
 def _col(index: int) -> str:
     return "ABCDEFGHIJ"[index]
+
+
+def test_replacing_a_graph_filled_by_another_file_is_reported(
+    loaded_store: OxigraphStore, write_xlsx
+) -> None:
+    path = write_xlsx(
+        "补充.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.2.1-01", "510203", 2025, "88%"]]}
+    )
+    report = load_file(loaded_store, path)
+    assert any("状态数据.xlsx" in f.zh and "replaced as a whole" in f.en for f in report.findings)
+    again = load_file(loaded_store, path)  # same file again: nothing to warn about
+    assert not any("replaced as a whole" in f.en for f in again.findings)

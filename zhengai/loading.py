@@ -222,6 +222,23 @@ def provenance(result: LoadResult, path: Path, digest: str, started: dt.datetime
     return g
 
 
+def _replaced_sources(store: GraphStore, result: LoadResult, path: Path) -> list[Problem]:
+    """Say so when a load replaces a graph that another file filled: its old content goes away."""
+    findings = []
+    for row in store.select(named_queries.get("graph_provenance").text):
+        name = URIRef(row["graph"])
+        if name in result.graphs and str(row["fileName"]) != path.name:
+            short = str(name).removeprefix(GRAPH_BASE)
+            findings.append(
+                Problem(
+                    f"命名图 {short} 原由「{row['fileName']}」加载，现已整体替换为本文件的内容",
+                    f"graph {short} was loaded from '{row['fileName']}'; it is now replaced as a whole by this file",
+                    Location(path.name),
+                )
+            )
+    return findings
+
+
 def load_file(
     store: GraphStore,
     path: Path,
@@ -237,6 +254,7 @@ def load_file(
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     digest = sha256_of(path)
     result = parse_file(store, path, kind, period, progress)
+    result.findings.extend(_replaced_sources(store, result, path))
     prov = provenance(result, path, digest, started)
     graphs: dict[URIRef, Graph] = {}
     for name, content in result.graphs.items():
