@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from zhengai.errors import InputError, Location, Problem
 from zhengai.namespaces import XSD, ZG
 
-from .table import Cell, TableRow, cell_text
+from .table import Cell, Column, RawSheet, Table, TableRow, cell_text, normalize_header, read_table
 
 
 @dataclass
@@ -223,3 +223,33 @@ def parse_cell(
 
 def required_text(row: TableRow, key: str, problems: Problems) -> str | None:
     return parse_cell(row, key, cell_text, problems, required=True)
+
+
+def sheet_key(name: str, keys: Iterable[str]) -> str | None:
+    """The known sheet a sheet name stands for (the longest key it contains): ``岗位工作表`` → 岗位工作."""
+    norm = normalize_header(name)
+    return next((k for k in sorted(keys, key=len, reverse=True) if k in norm), None)
+
+
+def tables_by_sheet(
+    sheets: list[RawSheet],
+    specs: dict[str, tuple[Column, ...]],
+    problems: Problems,
+    workbook_zh: str,
+    workbook_en: str,
+) -> dict[str, Table]:
+    """Read the sheets a workbook kind knows by name; report (and skip) the others that hold data."""
+    tables: dict[str, Table] = {}
+    names = "、".join(specs)
+    for sheet in sheets:
+        key = sheet_key(sheet.name, specs)
+        if key is None:
+            if not sheet.is_blank():
+                problems.finding(
+                    f"未识别的工作表，已忽略（{workbook_zh}的工作表为 {names}）",
+                    f"unrecognised sheet ignored (the {workbook_en} has {', '.join(specs)})",
+                    Location(problems.file, sheet.name),
+                )
+            continue
+        tables[key] = read_table(sheet, specs[key])
+    return tables

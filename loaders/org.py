@@ -28,9 +28,11 @@ from .base import (
     parse_decimal,
     parse_int,
     required_text,
+    sheet_key,
     split_list,
+    tables_by_sheet,
 )
-from .table import Column, RawSheet, Table, TableRow, cell_text, header_score, normalize_header, read_table
+from .table import Column, RawSheet, Table, TableRow, cell_text, header_score, normalize_header
 
 KIND = "org"
 GRAPH = graph("org")
@@ -150,18 +152,10 @@ def subject_iri(kind: str, code: str) -> URIRef:
     return iri(SUBJECT_KINDS[kind], code)
 
 
-def sheet_key(name: str) -> str | None:
-    norm = normalize_header(name)
-    for key in sorted(SHEETS, key=len, reverse=True):
-        if key in norm:
-            return key
-    return None
-
-
 def detect_score(sheets: list[RawSheet]) -> int:
     score = 0
     for s in sheets:
-        key = sheet_key(s.name)
+        key = sheet_key(s.name, SHEETS)
         if key:
             score += header_score(s, SHEETS[key])[0]
     return score
@@ -175,18 +169,7 @@ class _Posts:
 
 def load(sheets: list[RawSheet], *, file: str, known_indicators: set[str] | None) -> LoadResult:
     problems = Problems(file)
-    tables: dict[str, Table] = {}
-    for sheet in sheets:
-        key = sheet_key(sheet.name)
-        if key is None:
-            if not sheet.is_blank():
-                problems.finding(
-                    "未识别的工作表，已忽略（组织工作簿的工作表为 部门、岗位、职责、岗位工作、工作程序、人员）",
-                    "unrecognised sheet ignored (the organisation workbook has 部门, 岗位, 职责, 岗位工作, 工作程序, 人员)",
-                    Location(file, sheet.name),
-                )
-            continue
-        tables[key] = read_table(sheet, SHEETS[key])
+    tables = tables_by_sheet(sheets, SHEETS, problems, "组织工作簿", "organisation workbook")
     for key in REQUIRED_SHEETS:
         if key not in tables:
             problems.error(f"缺少工作表「{key}」", f"missing sheet '{key}'", Location(file, key))

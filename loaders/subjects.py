@@ -14,9 +14,9 @@ from rdflib import Graph, Literal, URIRef
 from zhengai.errors import Location
 from zhengai.namespaces import FOAF, RDF, RDFS, ZG, graph, iri
 
-from .base import LoadResult, Problems, annotate_source, nfkc, required_text
+from .base import LoadResult, Problems, annotate_source, nfkc, required_text, sheet_key, tables_by_sheet
 from .org import person_iri, unit_iri
-from .table import Column, RawSheet, Table, TableRow, header_score, normalize_header, read_table
+from .table import Column, RawSheet, Table, TableRow, header_score
 
 KIND = "subjects"
 SUBJECTS_GRAPH = graph("subjects")
@@ -74,15 +74,10 @@ def school_iri(code: str) -> URIRef:
     return iri("school", code)
 
 
-def sheet_key(name: str) -> str | None:
-    norm = normalize_header(name)
-    return next((k for k in SHEETS if k in norm), None)
-
-
 def detect_score(sheets: list[RawSheet]) -> int:
     score = 0
     for s in sheets:
-        key = sheet_key(s.name)
+        key = sheet_key(s.name, SHEETS)
         if key:
             score += header_score(s, [c for c in SHEETS[key] if c.required])[0]
     return score
@@ -93,18 +88,7 @@ def load(
 ) -> LoadResult:
     """``known_majors``/``known_teachers``: codes already in the store, for links across files."""
     problems = Problems(file)
-    tables: dict[str, Table] = {}
-    for sheet in sheets:
-        key = sheet_key(sheet.name)
-        if key is None:
-            if not sheet.is_blank():
-                problems.finding(
-                    "未识别的工作表，已忽略（对象工作簿的工作表为 学校、专业、课程、教师、学生）",
-                    "unrecognised sheet ignored (the subjects workbook has 学校, 专业, 课程, 教师, 学生)",
-                    Location(file, sheet.name),
-                )
-            continue
-        tables[key] = read_table(sheet, SHEETS[key])
+    tables = tables_by_sheet(sheets, SHEETS, problems, "对象工作簿", "subjects workbook")
     if not tables:
         problems.error(
             "没有找到 学校/专业/课程/教师/学生 工作表",
