@@ -28,10 +28,8 @@ def detect_score(sheets: list[RawSheet]) -> int:
 
 def load(sheets: list[RawSheet], *, file: str) -> LoadResult:
     problems = Problems(file)
-    table = read_table(
-        next(s for s in sheets if not s.is_blank()) if any(not s.is_blank() for s in sheets) else sheets[0],
-        COLUMNS,
-    )
+    filled = [s for s in sheets if not s.is_blank()] or sheets
+    table = read_table(filled[0], COLUMNS)
     g = Graph()
     for row in table.rows:
         system_text = row.text("system")

@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from zhengai.errors import Location
-from zhengai.namespaces import FOAF, ORG, RDF, RDFS, ZG, graph, iri
+from zhengai.namespaces import FOAF, ORG, RDF, RDFS, SYSTEMS, ZG, graph, iri
 
 from .base import (
     LoadResult,
@@ -237,8 +237,6 @@ def _units(g: Graph, table: Table, problems: Problems) -> dict[str, TableRow]:
                 g.add((node, ORG.unitOf, unit_iri(parent)))
         system = row.text("system")
         if system:
-            from zhengai.namespaces import SYSTEMS
-
             if nfkc(system) in SYSTEMS:
                 g.add((node, ZG.inSystem, SYSTEMS[nfkc(system)]))
             else:

@@ -99,7 +99,7 @@ def load(
                 progress.update(task, description=f"{_p.name}: {text}")
 
             try:
-                report = load_file(store, path, file_kind if kind else None, period, stage)
+                report = load_file(store, path, file_kind, period, stage)
             except ZhengaiError as exc:
                 failures += 1
                 err.print(f"[bold red]✗ {path.name}[/]  {exc}", highlight=False)

@@ -24,7 +24,7 @@ from zhengai.loaders import catalogue, matrix, observations, org, rdf, subjects
 from zhengai.loaders.base import LoadResult
 from zhengai.loaders.observations import IndicatorInfo, Lookup
 from zhengai.loaders.table import RawSheet, read_sheets
-from zhengai.namespaces import GRAPH_BASE, ZG, iri
+from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.store import GraphStore
 
 KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rdf")
@@ -165,7 +165,7 @@ def parse_file(
     progress(f"检查{KIND_NAMES_ZH[kind]} / checking {kind}")
     if kind == "catalogue":
         lookup = build_lookup(store)
-        known = {code: _level_key(info.level) for code, info in lookup.indicators.items()}
+        known = {code: LEVELS[info.level][0] for code, info in lookup.indicators.items()}
         return catalogue.load(sheets, file=path.name, known_codes=known)
     if kind == "matrix":
         return matrix.load(sheets, file=path.name)
@@ -184,12 +184,6 @@ def parse_file(
     if kind == "observations":
         return observations.load_observations(sheets, file=path.name, lookup=lookup, period=period)
     return observations.load_targets(sheets, file=path.name, lookup=lookup, period=period)
-
-
-def _level_key(level_name: str) -> str:
-    from zhengai.namespaces import LEVELS
-
-    return LEVELS[level_name][0]
 
 
 def provenance(result: LoadResult, path: Path, digest: str, started: dt.datetime) -> Graph:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rdflib import Literal, URIRef
@@ -33,14 +34,12 @@ class Param:
             if self.type == "integer":
                 return Literal(int(value))
             if self.type == "decimal":
-                return (
-                    Literal(value, datatype=XSD.decimal) if float(value) == float(value) else Literal(value)
-                )
+                return Literal(str(Decimal(value)), datatype=XSD.decimal)
             if self.type == "iri":
                 return URIRef(value.strip("<>"))
             if self.type == "date":
                 return Literal(value, datatype=XSD.date)
-        except ValueError:
+        except (ValueError, InvalidOperation):
             raise QueryError(
                 f"参数 {self.name} 应为 {self.type}：「{value}」",
                 f"parameter {self.name} should be {self.type}: '{value}'",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -297,7 +297,3 @@ class OxigraphStore:
     def close(self) -> None:
         self._store.flush()
         del self._store
-
-
-def triples_of(graphs: Iterable[Graph]) -> int:
-    return sum(len(g) for g in graphs)
