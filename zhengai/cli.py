@@ -159,8 +159,7 @@ def query(
         q = named_queries.get(name)
         store = _open()
         bindings = q.bindings(values)
-        variables = store.select_variables(q.text, bindings)
-        rows = store.select(q.text, bindings)
+        variables, rows = store.select_table(q.text, bindings)
         store.close()
     except ZhengaiError as exc:
         raise _fail(exc) from None

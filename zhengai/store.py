@@ -37,6 +37,9 @@ class GraphStore(Protocol):
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
+    def select_table(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]: ...
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool: ...
     def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph: ...
     def named_graphs(self) -> list[URIRef]: ...
@@ -172,6 +175,12 @@ class OxigraphStore:
             raise QueryError(f"查询无法执行：{exc}", f"The query cannot run: {exc}") from exc
 
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        return self.select_table(sparql, bindings)[1]
+
+    def select_table(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]:
+        """The projected variable names (in query order) and the rows, from one evaluation."""
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("not a SELECT query")
@@ -184,13 +193,7 @@ class OxigraphStore:
                 if value is not None:
                     row[name] = from_ox(value)
             rows.append(row)
-        return rows
-
-    def select_variables(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[str]:
-        result = self._run(sparql, bindings)
-        if not isinstance(result, ox.QuerySolutions):
-            raise TypeError("not a SELECT query")
-        return [v.value for v in result.variables]
+        return names, rows
 
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(sparql, bindings)
