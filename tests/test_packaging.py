@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,11 @@ def test_resources_resolve_through_the_package() -> None:
 
 
 def test_wheel_contains_package_data(tmp_path: Path) -> None:
+    # Build from a clean copy: an in-tree build/ directory could carry files deleted since.
+    source = tmp_path / "src"
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", ".zhengai", "*.egg-info")
+    )
     subprocess.run(
         [
             sys.executable,
@@ -31,7 +37,7 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
