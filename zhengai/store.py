@@ -183,7 +183,7 @@ class OxigraphStore:
         """The projected variable names (in query order) and the rows, from one evaluation."""
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
-            raise TypeError("not a SELECT query")
+            raise QueryError("这里需要 SELECT 查询", "a SELECT query is expected here")
         names = [v.value for v in result.variables]
         rows: list[Row] = []
         for solution in result:
@@ -198,13 +198,15 @@ class OxigraphStore:
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QueryBoolean):
-            raise TypeError("not an ASK query")
+            raise QueryError("这里需要 ASK 查询", "a ASK query is expected here")
         return bool(result)
 
     def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QueryTriples):
-            raise TypeError("not a CONSTRUCT or DESCRIBE query")
+            raise QueryError(
+                "这里需要 CONSTRUCT 或 DESCRIBE 查询", "a CONSTRUCT or DESCRIBE query is expected here"
+            )
         g = Graph()
         for t in result:
             g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
