@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
+from zhengai.criteria import normalise
 from zhengai.errors import Location
 from zhengai.namespaces import LEVELS, RDF, RDFS, SKOS, SYSTEMS, ZG, graph, iri
 from zhengai.resources import read_text
@@ -291,9 +292,11 @@ def _indicator_row(
     g.add((node, ZG.level, level_node))
     if not explicit:
         g.add((node, ZG.codeDerived, Literal(True)))
+    criterion = criterion_text(row)
+    if criterion is not None:
+        g.add((node, ZG.criterionText, Literal(criterion)))
     for key, prop in (
         ("checkpoint", ZG.checkpoint),
-        ("criterion", ZG.criterionText),
         ("source", ZG.dataSource),
         ("frequency", ZG.frequency),
         ("denominator", ZG.denominator),
@@ -323,6 +326,17 @@ def _indicator_row(
     else:
         g.add((node, ZG.inSystem, SYSTEMS[system]))
     annotate_source(g, node, row)
+
+
+def criterion_text(row: TableRow) -> str | None:
+    """The 诊断标准 cell; a bare ``A/B/C`` takes its grade lines from the cell beside it."""
+    text = row.text("criterion")
+    if text is None or normalise(text) != "A/B/C":
+        return text
+    beside = row.beside("criterion")
+    if beside and re.search(r"A\s*[:：]", beside):
+        return f"{text}\n{beside}"
+    return text
 
 
 def _disambiguate_labels(g: Graph) -> None:

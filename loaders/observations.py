@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, XSD
 
 from zhengai.errors import Location
-from zhengai.namespaces import RDF, ZG, graph, iri
+from zhengai.namespaces import LEVELS, RDF, ZG, graph, iri
 
 from .base import (
     BadValue,
@@ -313,6 +313,7 @@ def _observation(
     g.add((node, ZG.subject, subject))
     g.add((node, ZG.academicYear, Literal(year)))
     g.add((node, ZG.value, value))
+    g.add((subject, ZG.reportsAtLevel, LEVELS[info.level][1]))
     raw_text = cell_text(row.raw("value"))
     if raw_text is not None:
         g.add((node, ZG.rawValue, Literal(raw_text)))

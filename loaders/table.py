@@ -58,12 +58,20 @@ class TableRow:
     number: int
     values: dict[str, Cell]
     extras: dict[str, Cell]
+    cells: list[Cell] = field(default_factory=list)  # the whole row, for cells beside a column
 
     def text(self, key: str) -> str | None:
         return cell_text(self.values.get(key))
 
     def raw(self, key: str) -> Cell:
         return self.values.get(key)
+
+    def beside(self, key: str) -> str | None:
+        """The text of the cell right of column ``key`` (e.g. grade lines next to 诊断标准)."""
+        if key not in self.table.columns:
+            return None
+        index = self.table.columns[key][0] + 1
+        return cell_text(self.cells[index]) if index < len(self.cells) else None
 
     def loc(self, key: str | None = None) -> Location:
         header = self.table.header_of(key) if key else None
@@ -266,7 +274,7 @@ def read_table(sheet: RawSheet, spec: Sequence[Column]) -> Table:
             cell_text(v) is None for v in extra.values()
         ):
             continue
-        table.rows.append(TableRow(table, offset, values, extra))
+        table.rows.append(TableRow(table, offset, values, extra, list(row)))
     if not table.rows:
         raise InputError.single(
             "工作表只有表头，没有数据行", "the sheet has a header but no data rows", table.loc()

@@ -933,7 +933,9 @@ def observations(
     indicators: dict[str, list[dict[str, object]]],
     students: list[tuple[str, str, str]],
     rng: random.Random,
+    gaps_path: Path,
 ) -> None:
+    lines = target_lines(indicators)
     subjects_of = {
         "学校": [SCHOOL_CODE],
         "专业": [m[0] for m in MAJORS],
@@ -943,6 +945,7 @@ def observations(
     }
     rows: list[list[object]] = []
     expected: list[list[object]] = []
+    gaps: list[list[object]] = []
     for level, infos in indicators.items():
         for info in infos:
             criterion = info["criterion"]  # type: ignore[assignment]
@@ -961,6 +964,7 @@ def observations(
                     missing = rng.random() < 0.06
                     if missing:
                         expected.append([info["code"], subject, year, "missing"])
+                        gaps.append([info["code"], subject, year, "Info", "missing"])
                         continue
                     if kind is None:  # no criterion in the seed: observed, not diagnosable
                         value: tuple[object, ...] = (round(rng.uniform(0.2, 0.9), 2), None, None)
@@ -970,6 +974,11 @@ def observations(
                     else:
                         value = _value(kind, criterion, grade, rng, len(rows))  # type: ignore[arg-type]
                         expected.append([info["code"], subject, year, grade])
+                        own = lines.get((str(info["code"]), subject, year))
+                        applies = own or lines.get((str(info["code"]), None, year))
+                        gap = expected_gap(grade, value, applies)
+                        if gap is not None:
+                            gaps.append([info["code"], subject, year, *gap])
                     year_text: object = year if len(rows) % 4 else f"{year}-{year + 1}"
                     source = "诊改平台" if len(rows) % 3 else "教务系统"
                     rows.append(
@@ -990,20 +999,67 @@ def observations(
         writer = csv.writer(fh)
         writer.writerow(["指标", "对象", "学年", "预期档次"])
         writer.writerows(expected)
+    with gaps_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["指标", "对象", "学年", "严重程度", "档次"])
+        writer.writerows(gaps)
+
+
+TARGET_ROWS = (  # (checkpoint, subject or None for all, year, 目标值 as written, 底线值 as written)
+    ("企业需求岗位与专业培养岗位的吻合度", "510203", 2025, "92%", "80%"),
+    ("企业需求岗位与专业培养岗位的吻合度", None, 2025, "90%", "70%"),
+    ("调研企业数量与类型", "460301", 2025, 16, 12),
+    ("师资年度建设目标", "530701", 2025, 0.95, 0.85),
+)
+
+
+def _number_of(written: object) -> float:
+    return float(written.rstrip("%")) / 100 if isinstance(written, str) else float(written)  # type: ignore[arg-type]
+
+
+def target_lines(
+    indicators: dict[str, list[dict[str, object]]],
+) -> dict[tuple[str, str | None, int], tuple[float, float]]:
+    """(code, subject or None, year) → (target, bottom line), as numbers."""
+    code = {str(i["checkpoint"]): str(i["code"]) for i in indicators["专业"]}
+    return {
+        (code[checkpoint], subject, year): (_number_of(target), _number_of(bottom))
+        for checkpoint, subject, year, target, bottom in TARGET_ROWS
+    }
 
 
 def targets(path: Path, indicators: dict[str, list[dict[str, object]]]) -> None:
     code = {str(i["checkpoint"]): str(i["code"]) for i in indicators["专业"]}
     rows = [
-        [code["企业需求岗位与专业培养岗位的吻合度"], "510203", 2025, "92%", "80%"],
-        [code["企业需求岗位与专业培养岗位的吻合度"], None, 2025, "90%", "70%"],
-        [code["调研企业数量与类型"], "460301", 2025, 16, 12],
-        [code["师资年度建设目标"], "530701", 2025, 0.95, 0.85],
+        [code[checkpoint], subject, year, target, bottom]
+        for checkpoint, subject, year, target, bottom in TARGET_ROWS
     ]
     wb = Workbook()
     write_sheet(wb.active, ["指标", "对象", "学年", "目标值", "底线值"], rows)
     wb.active.title = "年度目标"
     wb.save(path)
+
+
+def expected_gap(
+    grade: str, value: tuple[object, ...], lines: tuple[float, float] | None
+) -> tuple[str, str] | None:
+    """(severity, grade) the diagnosis must find for one due item, or None when it passes.
+
+    A yearly target replaces the catalogue lines: below the bottom line is red, below the target
+    yellow. Otherwise the intended grade decides: C and unmet are red, B yellow, missing is Info.
+    """
+    if grade == "missing":
+        return ("Info", "missing")
+    if lines is not None:
+        number = value[0] if value[0] is not None else value[1] / value[2]  # type: ignore[operator]
+        number = _number_of(number)
+        target, bottom = lines
+        if number < bottom - 1e-9:
+            return ("Violation", "C")
+        if number < target - 1e-9:
+            return ("Warning", "B")
+        return None
+    return {"C": ("Violation", "C"), "unmet": ("Violation", "unmet"), "B": ("Warning", "B")}.get(grade)
 
 
 def main() -> None:
@@ -1012,7 +1068,14 @@ def main() -> None:
     indicators = catalogue(OUT / "监测指标.xlsx")
     org(OUT / "组织.xlsx", indicators)
     students = subjects(OUT / "对象.xlsx", rng)
-    observations(OUT / "状态数据.xlsx", OUT / "expected_observations.csv", indicators, students, rng)
+    observations(
+        OUT / "状态数据.xlsx",
+        OUT / "expected_observations.csv",
+        indicators,
+        students,
+        rng,
+        OUT / "expected_gaps.csv",
+    )
     targets(OUT / "年度目标.xlsx", indicators)
     with (OUT / "expected_counts.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

@@ -111,3 +111,9 @@ class QueryError(ZhengaiError):
     """A named query is unknown, malformed, or was given bad parameters."""
 
     code = "bad_query"
+
+
+class DiagnosisError(ZhengaiError):
+    """A diagnosis cannot run: nothing to diagnose, or an unknown period, run or gap."""
+
+    code = "diagnosis_error"

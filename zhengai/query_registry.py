@@ -19,6 +19,7 @@ from rdflib.term import Node
 from zhengai.errors import QueryError
 from zhengai.resources import list_names, read_text
 
+_INCLUDE = re.compile(r"^(\s*)#\s*include\s+(\w+)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(\w+)\s*(?:[—-]+\s*(.*))?$", re.MULTILINE)
 TYPES = ("string", "integer", "decimal", "iri", "date")
 
@@ -99,4 +100,31 @@ def get(name_or_path: str) -> NamedQuery:
             f"没有名为「{name}」的查询；可用：{', '.join(names())}",
             f"no query named '{name}'; available: {', '.join(names())}",
         )
-    return NamedQuery(name, read_text("queries", f"{name}.rq"))
+    return NamedQuery(name, expand_includes(read_text("queries", f"{name}.rq")))
+
+
+def where_body(text: str) -> str:
+    """The group graph pattern of a query's WHERE clause, without its outer braces."""
+    start = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
+    end = text.rstrip().rfind("}")
+    if start is None or end < start.end():
+        raise QueryError("被包含的查询没有 WHERE { … }", "an included query has no WHERE { … }")
+    return text[start.end() : end]
+
+
+def expand_includes(text: str) -> str:
+    """Replace ``# include name`` lines by the WHERE body of packaged query ``name``.
+
+    This lets one query build on another (the fast diagnosis evaluates the constraints over the
+    rows of ``diagnosis_view``) while each stays a readable file. Included parameters are the
+    includer's to declare.
+    """
+
+    def body(match: re.Match[str]) -> str:
+        name = match[2]
+        if name not in names():
+            raise QueryError(f"包含了不存在的查询「{name}」", f"includes an unknown query '{name}'")
+        inner = expand_includes(read_text("queries", f"{name}.rq"))
+        return f"{match[1]}# ---- from {name}.rq ----\n{where_body(inner)}\n{match[1]}# ---- end of {name}.rq ----"
+
+    return _INCLUDE.sub(body, text)

@@ -36,6 +36,8 @@ class GraphStore(Protocol):
     """What the rest of zhengai needs from a store."""
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def add_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def drop_graph(self, name: URIRef) -> None: ...
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
     def select_table(
         self, sparql: str, bindings: Mapping[str, Node] | None = None
@@ -147,6 +149,34 @@ class OxigraphStore:
                 f"写入数据存储失败，原有数据未改动：{exc}",
                 f"Writing to the store failed; the previous data is untouched: {exc}",
             ) from exc
+
+    def add_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Write graphs that do not exist yet (a diagnosis run): no staging, all or nothing."""
+        written: list[ox.NamedNode] = []
+        try:
+            for target, content in graphs.items():
+                self._check_graph_iri(target)
+                name = ox.NamedNode(str(target))
+                if self._store.contains_named_graph(name):
+                    raise ValueError(f"graph already exists: {target}")
+                written.append(name)
+                self._store.load(
+                    content.serialize(format="nt", encoding="utf-8"),
+                    format=ox.RdfFormat.N_TRIPLES,
+                    to_graph=name,
+                )
+        except (OSError, SyntaxError, ValueError) as exc:
+            for name in written:
+                self._store.remove_graph(name)
+            raise StoreError(
+                f"写入数据存储失败，原有数据未改动：{exc}",
+                f"Writing to the store failed; the previous data is untouched: {exc}",
+            ) from exc
+
+    def drop_graph(self, name: URIRef) -> None:
+        node = ox.NamedNode(str(name))
+        if self._store.contains_named_graph(node):
+            self._store.remove_graph(node)
 
     def ensure_ontology(self) -> None:
         """Load the packaged ontology into its graph when it is missing or has changed."""

@@ -1,0 +1,636 @@
+"""Diagnosis of one period: validate the due items against the period's shapes, store a run.
+
+Flow: ``standards.compile_period`` → shapes graph (stored with the run) → validation → results →
+gaps (compared with the previous period's run: the spiral) → one named graph ``diagnosis/{run}``
+holding the run's PROV, the ``sh:ValidationReport`` and one ``zg:Gap`` per result.
+
+Two validators give the same results on the forms zhengai generates:
+
+* ``fast`` (the default): ``queries/diagnosis_results.rq`` evaluates the shapes' core constraints
+  as one SPARQL query inside the store;
+* ``pyshacl``: the reference — the due items (``queries/diagnosis_view.rq``) are copied into an
+  in-memory rdflib graph and validated by pyshacl against the same shapes.
+
+Shapes the fast path does not understand (a hand-edited shapes graph) make it refuse, not guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV
+from rdflib.term import Node
+
+from zhengai import query_registry
+from zhengai.criteria import threshold_text
+from zhengai.errors import DiagnosisError, Problem
+from zhengai.namespaces import LEVELS, RDF, RDFS, SH, XSD, ZG, graph, iri
+from zhengai.standards import LEVEL_EN, Compiled, Standard, compile_period, shapes_graph, standard_message
+from zhengai.store import GraphStore
+
+ENGINES = ("fast", "pyshacl")
+SEVERITY_RANK = {SH.Violation: 3, SH.Warning: 2, SH.Info: 1}
+SEVERITY_NAMES = {SH.Violation: "red", SH.Warning: "yellow", SH.Info: "missing"}
+SEVERITY_ZH = {SH.Violation: "红色预警", SH.Warning: "黄色预警", SH.Info: "缺数据"}
+STATUS = {"new": ZG.New, "persisting": ZG.Persisting, "closed": ZG.Closed}
+TRENDS = {"improved": ZG.Improved, "worsened": ZG.Worsened, "unchanged": ZG.Unchanged}
+GRADE_CODES = {
+    ZG.GradeA: "A",
+    ZG.GradeB: "B",
+    ZG.GradeC: "C",
+    ZG.Met: "met",
+    ZG.Unmet: "unmet",
+    ZG.MissingData: "missing",
+}
+LEVEL_NAMES = {node: name for name, (_, node) in LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One SHACL validation result, with the due item it is about."""
+
+    focus: URIRef
+    source_shape: URIRef
+    severity: URIRef
+    indicator: URIRef
+    subject: URIRef
+    value: Literal | None = None
+    observation: URIRef | None = None
+
+    @property
+    def key(self) -> tuple[Node, Node, Node]:
+        return self.focus, self.source_shape, self.severity
+
+
+@dataclass
+class Gap:
+    id: str  # {period}/{indicator code}/{subject code}
+    iri: URIRef
+    indicator: URIRef
+    code: str
+    label: str
+    level: str
+    system: URIRef | None
+    subject: URIRef
+    subject_code: str
+    period: int
+    severity: URIRef | None
+    grade: URIRef | None
+    value: Literal | None
+    threshold: Decimal | None
+    unit: str | None
+    message_zh: str
+    message_en: str
+    status: str = "new"
+    trend: str | None = None
+    previous: URIRef | None = None
+    previous_value: Literal | None = None
+    suggested_target: Decimal | None = None
+    observation: URIRef | None = None
+    result: URIRef | None = None
+    focus: URIRef | None = None
+    source_shape: URIRef | None = None
+
+    @property
+    def severity_name(self) -> str:
+        return SEVERITY_NAMES.get(self.severity, "closed") if self.severity else "closed"
+
+    @property
+    def grade_code(self) -> str:
+        return GRADE_CODES.get(self.grade, "") if self.grade else ""
+
+    def value_text(self) -> str:
+        return format_value(self.value, self.unit)
+
+
+@dataclass
+class Run:
+    id: str
+    iri: URIRef
+    graph: URIRef
+    shapes_graph: URIRef
+    period: int
+    engine: str
+    started: dt.datetime
+    ended: dt.datetime
+    level: str | None
+    gaps: list[Gap] = field(default_factory=list)
+    closed: list[Gap] = field(default_factory=list)
+    findings: list[Problem] = field(default_factory=list)
+    previous: URIRef | None = None
+    previous_period: int | None = None
+    due_items: int = 0
+
+    @property
+    def open_gaps(self) -> list[Gap]:
+        return self.gaps
+
+
+# -- values and messages -----------------------------------------------------------------------
+
+
+def format_value(value: Literal | None, unit: str | None) -> str:
+    if value is None:
+        return "—"
+    python = value.toPython()
+    if isinstance(python, bool):
+        return "是/有" if python else "否/无"
+    if value.datatype in (XSD.decimal, XSD.integer, XSD.double, XSD.float):
+        number = Decimal(str(value))
+        return threshold_text(number, "percent" if unit == "percent" else "count")
+    return str(value)
+
+
+def _yes_no_word(value: Literal | None, standard: Standard) -> tuple[str, str]:
+    if value is None or not isinstance(value.toPython(), bool):
+        return format_value(value, None), format_value(value, None)
+    yes = bool(value.toPython())
+    if standard.kind == "evidence":
+        return ("有" if yes else "无"), ("present" if yes else "absent")
+    return ("是" if yes else "否"), ("yes" if yes else "no")
+
+
+def _gap_message(
+    standard: Standard, shape_name: str, subject_code: str, value: Literal | None
+) -> tuple[str, str]:
+    ind = standard.indicator
+    level_zh, level_en = ind.level_name, LEVEL_EN.get(ind.level_name, "")
+    head_zh = f"{level_zh} {subject_code} {standard.period} 学年「{ind.label}」"
+    head_en = f"{level_en} {subject_code}, {standard.period}: '{ind.label}'"
+    shape_zh, shape_en = standard_message(standard, shape_name)
+    if shape_name == "missing":
+        return f"{head_zh}{shape_zh}", f"{head_en}: {shape_en}"
+    if shape_name == "unmet":
+        word_zh, word_en = _yes_no_word(value, standard)
+        return f"{head_zh}为「{word_zh}」，{shape_zh}", f"{head_en} is {word_en}, {shape_en}"
+    shown = format_value(value, standard.unit or ind.unit)
+    return f"{head_zh}为 {shown}，{shape_zh}", f"{head_en} is {shown}, {shape_en}"
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def _bindings(period: int, shapes: URIRef) -> dict[str, Node]:
+    return {
+        "period": Literal(period),
+        "observations": graph(f"observations/{period}"),
+        "shapes": shapes,
+    }
+
+
+SUPPORTED_SHAPE_PREDICATES = {
+    RDF.type, RDFS.label, RDFS.comment, SH.path, SH.severity, SH.message, SH.property, SH.targetClass,
+    SH.minCount, SH["in"], SH.minInclusive, SH["or"], ZG.grade, ZG.threshold, ZG.thresholdUnit,
+    ZG.standardOf,
+}  # fmt: skip
+
+
+def unsupported_forms(shapes: Graph) -> list[str]:
+    """What in ``shapes`` the fast path cannot evaluate (empty: it can)."""
+    problems = []
+    for shape in set(shapes.subjects(RDF.type, SH.NodeShape)) | set(
+        shapes.subjects(RDF.type, SH.PropertyShape)
+    ):
+        for p, o in shapes.predicate_objects(shape):
+            if p not in SUPPORTED_SHAPE_PREDICATES:
+                problems.append(f"{shape}: {p}")
+            elif p == SH.path and o != ZG.value:
+                problems.append(f"{shape}: sh:path {o}")
+            elif p == SH.minCount and int(o) != 1:  # type: ignore[call-overload]
+                problems.append(f"{shape}: sh:minCount {o}")
+            elif p == SH["in"] and len(list(shapes.items(o))) != 1:
+                problems.append(f"{shape}: sh:in with several members")
+            elif p == SH["or"]:
+                options = list(shapes.items(o))
+                if (
+                    len(options) != 2
+                    or set(shapes.predicates(options[0])) != {SH.minInclusive}
+                    or set(shapes.predicates(options[1])) != {SH.maxExclusive}
+                ):
+                    problems.append(f"{shape}: sh:or of another form")
+    return problems
+
+
+def validate_fast(store: GraphStore, period: int, shapes: URIRef) -> list[Result]:
+    query = query_registry.get("diagnosis_results")
+    rows = store.select(query.text, _bindings(period, shapes))
+    return [
+        Result(
+            r["focus"],  # type: ignore[arg-type]
+            r["sourceShape"],  # type: ignore[arg-type]
+            r["severity"],  # type: ignore[arg-type]
+            r["indicator"],  # type: ignore[arg-type]
+            r["subject"],  # type: ignore[arg-type]
+            r.get("value"),  # type: ignore[arg-type]
+            r.get("obs"),  # type: ignore[arg-type]
+        )
+        for r in rows
+    ]
+
+
+def due_items(store: GraphStore, period: int, shapes: URIRef) -> list[dict[str, Node]]:
+    return store.select(query_registry.get("diagnosis_view").text, _bindings(period, shapes))
+
+
+def data_graph(rows: Iterable[dict[str, Node]]) -> Graph:
+    """The due items as an rdflib graph: what pyshacl validates."""
+    g = Graph()
+    for r in rows:
+        g.add((r["focus"], RDF.type, r["standard"]))
+        if "value" in r:
+            g.add((r["focus"], ZG.value, r["value"]))
+    return g
+
+
+def validate_pyshacl(store: GraphStore, period: int, shapes: URIRef, shapes_content: Graph) -> list[Result]:
+    """The reference: plain pyshacl on an in-memory copy of the due items."""
+    import pyshacl
+
+    rows = due_items(store, period, shapes)
+    by_focus = {r["focus"]: r for r in rows}
+    _, report, _ = pyshacl.validate(
+        data_graph(rows), shacl_graph=shapes_content, inference="none", advanced=False, allow_warnings=True
+    )
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(node, SH.focusNode)
+        row = by_focus[focus]
+        results.append(
+            Result(
+                focus,  # type: ignore[arg-type]
+                report.value(node, SH.sourceShape),  # type: ignore[arg-type]
+                report.value(node, SH.resultSeverity),  # type: ignore[arg-type]
+                row["indicator"],  # type: ignore[arg-type]
+                row["subject"],  # type: ignore[arg-type]
+                report.value(node, SH.value) if (node, SH.value, None) in report else row.get("value"),  # type: ignore[arg-type]
+                row.get("obs"),  # type: ignore[arg-type]
+            )
+        )
+    return results
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def _run_id(store: GraphStore, period: int, now: dt.datetime) -> str:
+    base = f"{period}-{now.strftime('%Y%m%d-%H%M%S')}"
+    existing = {str(g) for g in store.named_graphs()}
+    candidate, n = base, 1
+    while str(graph(f"diagnosis/{candidate}")) in existing:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    iri: URIRef
+    graph: URIRef
+    period: int
+    started: str
+    engine: str
+
+
+def runs(store: GraphStore) -> list[RunInfo]:
+    """Every stored run, oldest first."""
+    rows = store.select(query_registry.get("diagnosis_runs").text)
+    return [
+        RunInfo(r["run"], r["g"], int(r["period"]), str(r["started"]), str(r["engine"]))  # type: ignore[arg-type]
+        for r in rows
+    ]
+
+
+def latest_run(store: GraphStore, period: int) -> RunInfo | None:
+    matching = [r for r in runs(store) if r.period == period]
+    return matching[-1] if matching else None
+
+
+def previous_run(store: GraphStore, period: int) -> RunInfo | None:
+    earlier = [r for r in runs(store) if r.period < period]
+    if not earlier:
+        return None
+    latest_period = max(r.period for r in earlier)
+    return [r for r in earlier if r.period == latest_period][-1]
+
+
+@dataclass(frozen=True)
+class StoredGap:
+    iri: URIRef
+    indicator: URIRef
+    subject: URIRef
+    severity: URIRef | None
+    value: Literal | None
+    threshold: Decimal | None
+    status: str
+
+
+def stored_gaps(store: GraphStore, run_graph: URIRef) -> list[StoredGap]:
+    query = query_registry.get("run_gaps")
+    out = []
+    for r in store.select(query.text, query.bindings({"run": str(run_graph)})):
+        out.append(
+            StoredGap(
+                r["gap"],  # type: ignore[arg-type]
+                r["indicator"],  # type: ignore[arg-type]
+                r["subject"],  # type: ignore[arg-type]
+                r.get("severity"),  # type: ignore[arg-type]
+                r.get("value"),  # type: ignore[arg-type]
+                Decimal(str(r["threshold"])) if "threshold" in r else None,
+                str(r["status"]).rsplit("#", 1)[-1].lower() if "status" in r else "new",
+            )
+        )
+    return out
+
+
+def available_periods(store: GraphStore) -> list[int]:
+    names = [str(g) for g in store.named_graphs()]
+    return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
+
+
+def subject_codes(store: GraphStore) -> dict[Node, str]:
+    return {r["subject"]: str(r["code"]) for r in store.select(query_registry.get("subject_codes").text)}
+
+
+def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str:
+    before, after = SEVERITY_RANK.get(previous.severity, 0), SEVERITY_RANK.get(severity, 0)
+    both_graded = {previous.severity, severity} <= {SH.Violation, SH.Warning}
+    if both_graded and before != after:
+        return "improved" if after < before else "worsened"
+    try:
+        old, new = Decimal(str(previous.value)), Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        return "unchanged"
+    if previous.value is None or value is None or old == new:
+        return "unchanged"
+    return "improved" if new > old else "worsened"
+
+
+def _gaps(
+    results: list[Result],
+    compiled: Compiled,
+    codes: dict[Node, str],
+    run_id: str,
+    level: str | None,
+) -> list[Gap]:
+    shape_of: dict[URIRef, tuple[Standard, str]] = {}
+    for s in compiled.standards:
+        for name in ("missing", "unmet", "red", "yellow"):
+            shape_of[s.property_shape(name)] = (s, name)
+    gaps: dict[tuple[Node, Node], Gap] = {}
+    for r in results:
+        standard, name = shape_of[r.source_shape]
+        ind = standard.indicator
+        if level is not None and ind.level_name != level:
+            continue
+        subject_code = codes.get(r.subject, str(r.subject).rsplit("/", 1)[-1])
+        zh, en = _gap_message(standard, name, subject_code, r.value)
+        threshold = {"red": standard.red, "yellow": standard.yellow}.get(name)
+        grade = {"missing": ZG.MissingData, "unmet": ZG.Unmet, "red": ZG.GradeC, "yellow": ZG.GradeB}[name]
+        gap = Gap(
+            id=f"{compiled.period}/{ind.code}/{subject_code}",
+            iri=iri("gap", run_id, ind.code, subject_code),
+            indicator=ind.iri,
+            code=ind.code,
+            label=ind.label,
+            level=ind.level_name,
+            system=ind.system,
+            subject=r.subject,
+            subject_code=subject_code,
+            period=compiled.period,
+            severity=r.severity,
+            grade=grade,
+            value=r.value,
+            threshold=threshold,
+            unit=standard.unit or ind.unit,
+            message_zh=zh,
+            message_en=en,
+            observation=r.observation,
+            focus=r.focus,
+            source_shape=r.source_shape,
+        )
+        key = (ind.iri, r.subject)
+        kept = gaps.get(key)
+        if kept is None or SEVERITY_RANK[gap.severity] > SEVERITY_RANK[kept.severity]:  # type: ignore[index]
+            gaps[key] = gap
+    return sorted(gaps.values(), key=lambda g: (-SEVERITY_RANK[g.severity], g.code, g.subject_code))  # type: ignore[index]
+
+
+def _spiral(
+    run: Run, store: GraphStore, codes: dict[Node, str], labels: dict[URIRef, tuple[str, str]]
+) -> None:
+    info = previous_run(store, run.period)
+    if info is None:
+        return
+    run.previous, run.previous_period = info.iri, info.period
+    before = {(g.indicator, g.subject): g for g in stored_gaps(store, info.graph) if g.status != "closed"}
+    for gap in run.gaps:
+        prior = before.pop((gap.indicator, gap.subject), None)
+        if prior is None:
+            continue
+        gap.status, gap.previous, gap.previous_value = "persisting", prior.iri, prior.value
+        gap.trend = _trend(prior, gap.severity, gap.value)  # type: ignore[arg-type]
+        if gap.severity == SH.Violation and gap.threshold is not None:
+            gap.suggested_target = gap.threshold
+    for (indicator, subject), prior in sorted(before.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        code, label = labels.get(indicator, (str(indicator).rsplit("/", 1)[-1], ""))
+        subject_code = codes.get(subject, str(subject).rsplit("/", 1)[-1])
+        run.closed.append(
+            Gap(
+                id=f"{run.period}/{code}/{subject_code}",
+                iri=iri("gap", run.id, code, subject_code),
+                indicator=indicator,
+                code=code,
+                label=label,
+                level="",
+                system=None,
+                subject=subject,
+                subject_code=subject_code,
+                period=run.period,
+                severity=None,
+                grade=None,
+                value=None,
+                threshold=prior.threshold,
+                unit=None,
+                message_zh=f"{subject_code}「{label}」{info.period} 学年的问题在 {run.period} 学年已关闭",
+                message_en=f"{subject_code} '{label}': the {info.period} gap is closed in {run.period}",
+                status="closed",
+                previous=prior.iri,
+                previous_value=prior.value,
+            )
+        )
+
+
+def diagnose(
+    store: GraphStore,
+    period: int,
+    *,
+    level: str | None = None,
+    engine: str = "fast",
+    progress: Callable[[str], None] | None = None,
+) -> Run:
+    """Diagnose ``period``, store the run in ``diagnosis/{run}`` and return it."""
+    say = progress or (lambda _: None)
+    if engine not in ENGINES:
+        raise DiagnosisError(
+            f"未知的校验引擎「{engine}」（可用：fast、pyshacl）", f"unknown engine '{engine}' (fast, pyshacl)"
+        )
+    if level is not None and level not in LEVELS:
+        raise DiagnosisError(
+            f"未知层面「{level}」（可用：{'、'.join(LEVELS)}）",
+            f"unknown level '{level}' ({', '.join(LEVELS)})",
+        )
+    periods = available_periods(store)
+    if period not in periods:
+        known = "、".join(map(str, periods)) or "无 / none"
+        raise DiagnosisError(
+            f"没有 {period} 学年的状态数据（已加载的学年：{known}）",
+            f"no observations for {period} are loaded (loaded periods: {known})",
+        )
+    started = dt.datetime.now(dt.UTC)
+    run_id = _run_id(store, period, started)
+    say("编译诊断标准 / compiling the standards")
+    compiled = compile_period(store, period)
+    shapes_iri = graph(f"diagnosis/{run_id}/shapes")
+    shapes = shapes_graph(compiled.standards)
+    store.add_graphs({shapes_iri: shapes})
+    try:
+        say(f"校验 / validating ({engine})")
+        if engine == "fast":
+            problems = unsupported_forms(shapes)
+            if problems:
+                raise DiagnosisError(
+                    "形状图含有快速校验不支持的约束；请用 --engine pyshacl",
+                    "the shapes use constraints the fast path does not support; use --engine pyshacl",
+                    [Problem(p, p) for p in problems[:20]],
+                )
+            results = validate_fast(store, period, shapes_iri)
+        else:
+            results = validate_pyshacl(store, period, shapes_iri, shapes)
+        codes = subject_codes(store)
+        run = Run(
+            id=run_id,
+            iri=iri("run", run_id),
+            graph=graph(f"diagnosis/{run_id}"),
+            shapes_graph=shapes_iri,
+            period=period,
+            engine=engine,
+            started=started,
+            ended=started,
+            level=level,
+            findings=compiled.findings,
+        )
+        run.gaps = _gaps(results, compiled, codes, run_id, level)
+        labels = {s.indicator.iri: (s.indicator.code, s.indicator.label) for s in compiled.standards}
+        say("与上一学年比较 / comparing with the previous period")
+        _spiral(run, store, codes, labels)
+        run.ended = dt.datetime.now(dt.UTC)
+        say("保存诊断结果 / storing the run")
+        store.add_graphs({run.graph: run_graph(run, store)})
+    except BaseException:
+        store.drop_graph(shapes_iri)
+        raise
+    return run
+
+
+def run_graph(run: Run, store: GraphStore) -> Graph:
+    """The run's named graph: PROV, the validation report, and the gaps."""
+    g = Graph()
+    r = run.iri
+    g.add((r, RDF.type, ZG.DiagnosisRun))
+    g.add((r, RDF.type, PROV.Activity))
+    g.add((r, RDFS.label, Literal(f"{run.period} 学年诊断（{run.id}）", lang="zh")))
+    g.add((r, RDFS.label, Literal(f"Diagnosis of {run.period} ({run.id})", lang="en")))
+    g.add((r, ZG.academicYear, Literal(run.period)))
+    g.add((r, ZG.engine, Literal(run.engine)))
+    g.add((r, ZG.shapesGraph, run.shapes_graph))
+    g.add((r, PROV.startedAtTime, Literal(run.started.isoformat(), datatype=XSD.dateTime)))
+    g.add((r, PROV.endedAtTime, Literal(run.ended.isoformat(), datatype=XSD.dateTime)))
+    g.add((r, PROV.used, run.shapes_graph))
+    for used in store.named_graphs():
+        name = str(used)
+        if (
+            name.endswith((f"/observations/{run.period}", f"/targets/{run.period}"))
+            or "/graph/catalogue/" in name
+        ):
+            g.add((r, PROV.used, used))
+    if run.level is not None:
+        g.add((r, ZG.levelFilter, LEVELS[run.level][1]))
+    if run.previous is not None:
+        g.add((r, ZG.previousRun, run.previous))
+    report = iri("run", run.id, "report")
+    g.add((report, RDF.type, SH.ValidationReport))
+    g.add((report, SH.conforms, Literal(not run.gaps)))
+    g.add((report, PROV.wasGeneratedBy, r))
+    for n, gap in enumerate(run.gaps, start=1):
+        result = iri("run", run.id, "result", n)
+        gap.result = result
+        _add_result(g, report, result, gap)
+        _add_gap(g, r, gap)
+    for gap in run.closed:
+        _add_gap(g, r, gap)
+    return g
+
+
+def _add_result(g: Graph, report: URIRef, result: URIRef, gap: Gap) -> None:
+    g.add((report, SH.result, result))
+    g.add((result, RDF.type, SH.ValidationResult))
+    g.add((result, SH.focusNode, gap.focus))  # type: ignore[arg-type]
+    g.add((result, SH.resultPath, ZG.value))
+    g.add((result, SH.resultSeverity, gap.severity))  # type: ignore[arg-type]
+    shape_name = {ZG.MissingData: "missing", ZG.Unmet: "unmet", ZG.GradeC: "red", ZG.GradeB: "yellow"}[
+        gap.grade
+    ]  # type: ignore[index]
+    g.add((result, SH.sourceShape, gap.source_shape))  # type: ignore[arg-type]
+    component = {
+        "missing": SH.MinCountConstraintComponent,
+        "unmet": SH.InConstraintComponent,
+        "red": SH.MinInclusiveConstraintComponent,
+        "yellow": SH.OrConstraintComponent,
+    }[shape_name]
+    g.add((result, SH.sourceConstraintComponent, component))
+    if gap.value is not None:
+        g.add((result, SH.value, gap.value))
+    g.add((result, SH.resultMessage, Literal(gap.message_zh, lang="zh")))
+    g.add((result, SH.resultMessage, Literal(gap.message_en, lang="en")))
+
+
+def _add_gap(g: Graph, run: URIRef, gap: Gap) -> None:
+    node = gap.iri
+    g.add((node, RDF.type, ZG.Gap))
+    g.add((node, DCTERMS.identifier, Literal(gap.id)))
+    g.add((node, ZG.run, run))
+    g.add((node, ZG.indicator, gap.indicator))
+    g.add((node, ZG.subject, gap.subject))
+    g.add((node, ZG.academicYear, Literal(gap.period)))
+    g.add((node, ZG.status, STATUS[gap.status]))
+    g.add((node, ZG.message, Literal(gap.message_zh, lang="zh")))
+    g.add((node, ZG.message, Literal(gap.message_en, lang="en")))
+    if gap.severity is not None:
+        g.add((node, ZG.severity, gap.severity))
+    if gap.grade is not None:
+        g.add((node, ZG.grade, gap.grade))
+    if gap.value is not None:
+        g.add((node, ZG.observedValue, gap.value))
+    if gap.threshold is not None:
+        g.add((node, ZG.threshold, Literal(format(gap.threshold.normalize(), "f"), datatype=XSD.decimal)))
+    if gap.observation is not None:
+        g.add((node, ZG.observation, gap.observation))
+    if gap.result is not None:
+        g.add((node, ZG.validationResult, gap.result))
+    if gap.trend is not None:
+        g.add((node, ZG.trend, TRENDS[gap.trend]))
+    if gap.previous is not None:
+        g.add((node, ZG.previousGap, gap.previous))
+    if gap.suggested_target is not None:
+        g.add(
+            (
+                node,
+                ZG.suggestedTarget,
+                Literal(format(gap.suggested_target.normalize(), "f"), datatype=XSD.decimal),
+            )
+        )
