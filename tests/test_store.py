@@ -1,17 +1,16 @@
-"""The store: atomic graph replacement, leftover staging cleanup, export/import round trip."""
+"""The store: atomic graph replacement, export/import round trip."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from zhengai.errors import StoreError
 from zhengai.namespaces import graph
-from zhengai.store import STAGING_PREFIX, OxigraphStore, store_path
+from zhengai.store import OxigraphStore, store_path
 
 EX = "http://example.org/"
 
@@ -39,25 +38,6 @@ def test_failed_replace_leaves_every_graph_untouched(store: OxigraphStore) -> No
         # the second graph name is unusable: nothing of the first may land either
         store.replace_graphs({a: _graph("new"), URIRef("http://bad iri/"): _graph("z")})
     assert set(store.quads()) == before
-    assert not any(str(g).startswith(STAGING_PREFIX) for g in store._store.named_graphs())
-
-
-def test_staging_left_by_an_interrupted_load_is_dropped_on_open(tmp_path: Path) -> None:
-    path = tmp_path / "store"
-    s = OxigraphStore(path)
-    s.replace_graphs({graph("rdf/a"): _graph("kept")})
-    s._store.add(
-        ox.Quad(
-            ox.NamedNode(EX + "s"),
-            ox.NamedNode(EX + "p"),
-            ox.Literal("half"),
-            ox.NamedNode(STAGING_PREFIX + "x"),
-        )
-    )
-    s.close()
-    s = OxigraphStore(path)
-    assert [str(g) for g in s._store.named_graphs() if str(g.value).startswith(STAGING_PREFIX)] == []
-    assert {str(o) for _, _, o in s.graph(graph("rdf/a"))} == {"kept"}
 
 
 def test_ontology_is_loaded_once(store: OxigraphStore) -> None:

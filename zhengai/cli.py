@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
@@ -14,11 +15,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__
+from zhengai import __version__, diagnosis, reports, standards
 from zhengai import query_registry as named_queries
-from zhengai.errors import ZhengaiError
+from zhengai import spiral as spiral_
+from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.loading import KINDS, batch_order, load_file
-from zhengai.namespaces import GRAPH_BASE
+from zhengai.namespaces import GRAPH_BASE, LEVELS
 from zhengai.store import OxigraphStore, store_path
 from zhengai.views import render_term, stats_tables
 
@@ -122,10 +124,9 @@ def load(
 def stats() -> None:
     """Triples per named graph, instances per class, and the last load of each graph."""
     try:
-        store = _open()
-        for table in stats_tables(store):
-            out.print(table)
-        store.close()
+        with _open() as store:
+            for table in stats_tables(store):
+                out.print(table)
     except ZhengaiError as exc:
         raise _fail(exc) from None
 
@@ -157,10 +158,9 @@ def query(
         values[key.strip()] = value
     try:
         q = named_queries.get(name)
-        store = _open()
-        bindings = q.bindings(values)
-        variables, rows = store.select_table(q.text, bindings)
-        store.close()
+        with _open() as store:
+            bindings = q.bindings(values)
+            variables, rows = store.select_table(q.text, bindings)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     _print_rows(variables, rows, fmt)
@@ -191,9 +191,8 @@ def export_(
 ) -> None:
     """Write the whole store (every named graph) to a TriG or N-Quads backup."""
     try:
-        store = _open()
-        n = store.export(path)
-        store.close()
+        with _open() as store:
+            n = store.export(path)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     out.print(f"[green]✓[/] {n} quads → {path}", highlight=False)
@@ -207,12 +206,200 @@ def import_(
     if not path.exists():
         raise _fail(ZhengaiError(f"文件不存在：{path}", f"file does not exist: {path}"))
     try:
-        store = _open()
-        n = store.import_dataset(path)
-        store.close()
+        with _open() as store:
+            n = store.import_dataset(path)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     out.print(f"[green]✓[/] {n} quads ← {path}", highlight=False)
+
+
+# -- diagnosis ------------------------------------------------------------------------------------
+
+
+def _progress(text: str) -> None:
+    if err.is_terminal:
+        err.print(f"[dim]… {text}[/]", highlight=False)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in reports.FORMATS:
+        raise _fail(ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' ({', '.join(reports.FORMATS)})"))
+
+
+def _latest_period(store: OxigraphStore) -> int:
+    periods = diagnosis.available_periods(store)
+    if not periods:
+        raise DiagnosisError(
+            "数据存储中没有状态数据：请先加载状态数据（zhengai load 状态数据.xlsx）",
+            "no observations are loaded: load some first (zhengai load observations.xlsx)",
+        )
+    return periods[-1]
+
+
+def _emit(text: str, out_file: Path | None) -> None:
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"[green]✓[/] → {out_file}", highlight=False)
+
+
+@app.command("diagnose")
+def diagnose_(
+    period: Annotated[int | None, typer.Option(help="Academic year to diagnose (default: the latest loaded).")] = None,
+    level: Annotated[str | None, typer.Option(help="Only this level: 学校, 专业, 课程, 教师 or 学生.")] = None,
+    engine: Annotated[str, typer.Option(help="fast (SPARQL in the store) or pyshacl (the reference).")] = "fast",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or md.")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write csv/json/md here.")] = None,
+    limit: Annotated[int, typer.Option(help="Gaps shown in the terminal table (0: all).")] = 60,
+    findings: Annotated[bool, typer.Option("--findings", help="List criteria that are not machine-checkable.")] = False,
+    fail_on: Annotated[str, typer.Option(help="Exit 1 when gaps of this severity exist: none, red, yellow.")] = "none",
+) -> None:
+    """Diagnose one period: validate against the generated SHACL standards, store the run, show the gaps."""
+    _check_format(fmt)
+    if fail_on not in ("none", "red", "yellow"):
+        raise _fail(ZhengaiError(f"--fail-on 应为 none、red 或 yellow：{fail_on}", f"--fail-on is none, red or yellow: {fail_on}"))
+    try:
+        with _open() as store:
+            chosen = period if period is not None else _latest_period(store)
+            run = diagnosis.diagnose(store, chosen, level=level, engine=engine, progress=_progress)
+            rows = reports.gap_rows(store, run.graph)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    open_rows = [r for r in rows if r.severity != "closed"]
+    counts = reports.totals(open_rows)
+    title = f"{run.period} 学年诊断 / Diagnosis of {run.period}  (run {run.id}, {run.engine})"
+    run_info = {
+        "id": run.id, "period": run.period, "engine": run.engine, "graph": str(run.graph),
+        "shapes_graph": str(run.shapes_graph), "level": run.level, "previous_period": run.previous_period,
+        "started": run.started.isoformat(), "ended": run.ended.isoformat(),
+    }  # fmt: skip
+    if fmt == "csv":
+        _emit(reports.to_csv(rows), out_file)
+    elif fmt == "json":
+        _emit(reports.to_json(rows, run_info), out_file)
+    elif fmt == "md":
+        _emit(reports.to_markdown(rows, title), out_file)
+    else:
+        seconds = (run.ended - run.started).total_seconds()
+        out.print(
+            f"[bold]{title}[/]\n"
+            f"问题 gaps: [red]红 {counts['red']}[/]  [yellow]黄 {counts['yellow']}[/]  缺数据 {counts['missing']}"
+            f"   ({seconds:.2f}s)",
+            highlight=False,
+        )
+        if run.previous_period is not None:
+            out.print(
+                f"与 {run.previous_period} 学年比较 / vs {run.previous_period}: 新 new {counts['status:new']}，"
+                f"持续 persisting {counts['status:persisting']}，已关闭 closed {len(run.closed)}",
+                highlight=False,
+            )
+        else:
+            out.print("没有更早学年的诊断，全部记为新问题 / no earlier run: every gap is new", highlight=False)
+        out.print(reports.summary_table(open_rows, "层面 × 纵向系统 / level × system"))
+        shown = open_rows if limit <= 0 else open_rows[:limit]
+        out.print(reports.gaps_table(shown, "问题 / Gaps"))
+        if len(shown) < len(open_rows):
+            out.print(f"… 另有 {len(open_rows) - len(shown)} 个问题 / more gaps: --limit 0 or --format csv", highlight=False)
+    if run.findings:
+        if findings:
+            for finding in run.findings:
+                err.print(f"  [yellow]![/] {finding}", highlight=False)
+        else:
+            err.print(
+                f"[yellow]![/] {len(run.findings)} 个指标的诊断标准不能机器检查或用了默认档次线（--findings 查看）/ "
+                f"{len(run.findings)} criteria are not machine-checkable or use the default scale (see --findings)",
+                highlight=False,
+            )
+    if (fail_on == "red" and counts["red"]) or (fail_on == "yellow" and (counts["red"] or counts["yellow"])):
+        raise typer.Exit(EXIT_GAPS)
+
+
+@app.command()
+def spiral(
+    from_: Annotated[int, typer.Option("--from", help="The earlier period.")],
+    to: Annotated[int, typer.Option("--to", help="The later period.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """One turn of the spiral: new, persisting and closed gaps between two periods, and next targets."""
+    if fmt not in ("table", "json"):
+        raise _fail(ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' (table, json)"))
+    if from_ >= to:
+        raise _fail(ZhengaiError("--from 应早于 --to", "--from must be earlier than --to"))
+    try:
+        with _open() as store:
+            result = spiral_.turn(store, from_, to, progress=_progress)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    reds = result.persisting_red()
+    if fmt == "json":
+        data = {
+            "from": from_, "to": to, "closure_rate": result.closure_rate,
+            "new": len(result.new), "persisting": len(result.persisting), "closed": len(result.closed),
+            "by_level_system": [
+                {"level": lv, "system": sy, **dict(c)} for (lv, sy), c in sorted(result.counts().items())
+            ],
+            "persisting_red": [
+                {"id": a.id, "value_before": b.value, "value_after": a.value,
+                 "suggested_target": a.suggested_target or a.threshold, "message_zh": a.message_zh}
+                for b, a in reds
+            ],
+        }  # fmt: skip
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    rate = f"{result.closure_rate:.0%}" if result.closure_rate is not None else "—"
+    out.print(
+        f"[bold]螺旋 {from_} → {to} / spiral turn[/]  新 new {len(result.new)}，持续 persisting "
+        f"{len(result.persisting)}，关闭 closed {len(result.closed)}，关闭率 closure rate {rate}",
+        highlight=False,
+    )
+    table = Table("层面 level", "系统 system", "新 new", "持续 persisting", "关闭 closed", title="层面 × 纵向系统")
+    for (lv, sy), c in sorted(result.counts().items()):
+        table.add_row(lv, sy, str(c["new"]), str(c["persisting"]), str(c["closed"]))
+    out.print(table)
+    reds_table = Table(
+        "ID", f"{from_}", f"{to}", "趋势 trend", f"{to + 1} 建议目标 suggested target", "说明 message",
+        title="持续的红色预警 / persisting red gaps",
+    )  # fmt: skip
+    for before, after in reds:
+        target = after.suggested_target or after.threshold
+        reds_table.add_row(
+            after.id, before.value or before.grade, after.value or after.grade, after.trend,
+            f"≥ {target}（底线 bottom line）" if target else "达标 meet the standard", after.message_zh,
+        )  # fmt: skip
+    out.print(reds_table)
+
+
+@app.command()
+def shapes(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the Turtle files (one per level).")],
+    period: Annotated[int | None, typer.Option(help="Period whose yearly targets apply (default: the latest).")] = None,
+) -> None:
+    """Write the SHACL shapes generated from the catalogue and the period's targets, one file per level."""
+    try:
+        with _open() as store:
+            periods = diagnosis.available_periods(store)
+            chosen = period if period is not None else (periods[-1] if periods else dt.date.today().year)
+            compiled = standards.compile_period(store, chosen)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    if not compiled.standards:
+        raise _fail(ZhengaiError("没有已加载的指标表", "no indicator catalogue is loaded"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, (key, node) in LEVELS.items():
+        chosen_standards = [s for s in compiled.standards if s.indicator.level == node]
+        if not chosen_standards:
+            continue
+        g = standards.shapes_graph(chosen_standards)
+        path = out_dir / f"{key}.ttl"
+        header = (
+            f"# zhengai: diagnostic standards of the {name} level for {chosen}, generated from the indicator\n"
+            f"# catalogue and the yearly targets. {len(chosen_standards)} standards.\n"
+        )
+        path.write_text(header + g.serialize(format="turtle"), encoding="utf-8")
+        out.print(f"[green]✓[/] {name}: {len(chosen_standards)} standards, {len(g)} triples → {path}", highlight=False)
+    for finding in compiled.findings:
+        err.print(f"  [yellow]![/] {finding}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

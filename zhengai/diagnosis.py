@@ -618,6 +618,8 @@ def _add_gap(g: Graph, run: URIRef, gap: Gap) -> None:
         g.add((node, ZG.observedValue, gap.value))
     if gap.threshold is not None:
         g.add((node, ZG.threshold, Literal(format(gap.threshold.normalize(), "f"), datatype=XSD.decimal)))
+    if gap.unit is not None:
+        g.add((node, ZG.thresholdUnit, Literal(gap.unit)))
     if gap.observation is not None:
         g.add((node, ZG.observation, gap.observation))
     if gap.result is not None:

@@ -20,6 +20,7 @@ subject, value and period when it turns a result into a gap.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -114,13 +115,18 @@ class Compiled:
 # -- reading what the standards are made of -------------------------------------------------------
 
 
+def one_line(text: str) -> str:
+    """A cell's text on one line: a line break inside a cell is layout, not content."""
+    return re.sub(r"\s*\n\s*", "", text).strip()
+
+
 def indicators(store: GraphStore) -> list[Indicator]:
     rows = store.select(query_registry.get("indicators").text)
     return [
         Indicator(
             iri=r["indicator"],  # type: ignore[arg-type]
             code=str(r["code"]),
-            label=str(r["label"]),
+            label=one_line(str(r["label"])),
             level=r["level"],  # type: ignore[arg-type]
             system=r.get("system"),  # type: ignore[arg-type]
             criterion=str(r["criterion"]) if "criterion" in r else None,

@@ -3,16 +3,14 @@
 ``GraphStore`` is what every caller uses. ``OxigraphStore`` is the embedded default (an on-disk
 pyoxigraph store); a remote SPARQL 1.1 store implements the same protocol later.
 
-Loads replace whole graphs atomically: new content is written to staging graphs first (a failure
-there leaves the live graphs untouched), then one SPARQL update — which Oxigraph applies as a
-single transaction — moves every staging graph over its target.
+Loads replace whole graphs atomically: one SPARQL update — which Oxigraph applies as a single
+transaction — drops every target graph and inserts its new content.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +25,6 @@ from zhengai.resources import ontology_turtle
 
 DEFAULT_STORE = Path(".zhengai") / "store"
 ONTOLOGY_GRAPH = graph("ontology")
-STAGING_PREFIX = "urn:zhengai:staging:"
 
 Row = dict[str, Node]
 
@@ -119,32 +116,37 @@ class OxigraphStore:
                 f"Cannot open the store at '{path}' (another process may be using it): {exc}",
             ) from exc
         self.path = Path(path) if path is not None else None
-        self._drop_leftover_staging()
         if ensure_ontology:
             self.ensure_ontology()
 
     # -- writing ---------------------------------------------------------------------------------
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
-        """Replace each named graph by the given content, all in one transaction."""
-        staged: dict[URIRef, ox.NamedNode] = {}
-        try:
-            for target, content in graphs.items():
+        """Replace each named graph by the given content, all in one transaction.
+
+        One SPARQL update — ``DROP SILENT GRAPH <g> ; INSERT DATA { GRAPH <g> { … } }`` for every
+        graph — which Oxigraph applies as a single transaction: readers see the old graphs or the
+        new ones, never a mix, and a failure leaves the store as it was. Each quad is written
+        once (a staging graph and MOVE would write it three times).
+        """
+        parts = []
+        for target, content in graphs.items():
+            try:
                 self._check_graph_iri(target)
-                stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
-                staged[target] = stage
-                data = content.serialize(format="nt", encoding="utf-8")
-                self._store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=stage)
-            moves = " ;\n".join(
-                f"DROP SILENT GRAPH <{target}> ;\nMOVE SILENT GRAPH <{stage.value}> TO <{target}>"
-                for target, stage in staged.items()
-            )
-            if moves:
-                self._store.update(moves)
+            except ValueError as exc:
+                raise StoreError(
+                    f"写入数据存储失败，原有数据未改动：{exc}",
+                    f"Writing to the store failed; the previous data is untouched: {exc}",
+                ) from exc
+            parts.append(f"DROP SILENT GRAPH <{target}>")
+            if len(content):
+                data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
+                parts.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{data}}} }}")
+        if not parts:
+            return
+        try:
+            self._store.update(" ;\n".join(parts))
         except (OSError, SyntaxError, ValueError) as exc:
-            for stage in staged.values():
-                if self._store.contains_named_graph(stage):
-                    self._store.remove_graph(stage)
             raise StoreError(
                 f"写入数据存储失败，原有数据未改动：{exc}",
                 f"Writing to the store failed; the previous data is untouched: {exc}",
@@ -243,11 +245,7 @@ class OxigraphStore:
         return g
 
     def named_graphs(self) -> list[URIRef]:
-        return sorted(
-            URIRef(g.value)
-            for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)
-        )
+        return sorted(URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def graph(self, name: URIRef) -> Graph:
         g = Graph()
@@ -311,12 +309,6 @@ class OxigraphStore:
 
     # -- housekeeping ----------------------------------------------------------------------------
 
-    def _drop_leftover_staging(self) -> None:
-        """Staging graphs left by an interrupted load are garbage; the live graphs never saw them."""
-        for g in list(self._store.named_graphs()):
-            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX):
-                self._store.remove_graph(g)
-
     @staticmethod
     def _check_graph_iri(target: URIRef) -> None:
         # Graph IRIs are built by zhengai itself; this guard keeps them safe to place in an update.
@@ -330,5 +322,12 @@ class OxigraphStore:
         self._store.flush()
 
     def close(self) -> None:
-        self._store.flush()
-        del self._store
+        if hasattr(self, "_store"):
+            self._store.flush()
+            del self._store
+
+    def __enter__(self) -> OxigraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

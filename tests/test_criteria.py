@@ -1,0 +1,110 @@
+"""The 诊断标准 language: every criterion string the seed deck shows compiles to the intended
+typed criterion; other forms are findings, never crashes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zhengai.criteria import Criterion, NotCheckable, compile_criterion, threshold_text
+
+D = Decimal
+ABC_90 = ("A/B/C\nA:90%以上\nB:70%-90%\nC:70%以下", D("0.9"), D("0.7"), "percent")
+ABC_30 = ("A/B/C\nA:30%及以上\nB:20%-30%\nC:20%以下", D("0.3"), D("0.2"), "percent")
+ABC_COUNT = ("A/B/C\nA：15个以上\nB:10-15个\nC:10个以下", D("15"), D("10"), "count")
+
+# Every criterion text of the seed deck (as the seed writes it: full- and half-width, line breaks).
+SEED_YES_NO = [
+    ("有/无", "evidence", True),
+    ("文本上传", "evidence", True),
+    ("有／否", "evidence", True),
+    ("是/否", "boolean", True),
+    ("是／否按时提交", "boolean", True),
+    ("是／否符合学校建设规划", "boolean", True),
+    ("是／否具有可行性与可操作性", "boolean", True),
+    ("是不是单一类型", "boolean", False),  # a single type is the gap
+]
+SEED_RATIOS = [
+    ("完成率（完成课程数／学校课程综述）", ("完成课程数", "学校课程综述")),
+    ("及时提交率（及时提交课程数／学校课程总数）", ("及时提交课程数", "学校课程总数")),
+    ("符合学校课程建设总体规划率（符合课程数／学校\n课程总数）", ("符合课程数", "学校课程总数")),
+    ("可行可操作率（可行课程数／学校课程总数）", ("可行课程数", "学校课程总数")),
+    ("符合人才培养目标率（符合课程数／学校课程总数）", ("符合课程数", "学校课程总数")),
+    ("兼职教师参与率（参与课程数／学校课程总数）", ("参与课程数", "学校课程总数")),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "expected"), SEED_YES_NO)
+def test_seed_yes_no_forms(text: str, kind: str, expected: bool) -> None:
+    c = compile_criterion(text)
+    assert (c.kind, c.expected, c.a_line, c.c_line) == (kind, expected, None, None)
+
+
+@pytest.mark.parametrize(("text", "a_line", "c_line", "unit"), [ABC_90, ABC_30, ABC_COUNT])
+def test_seed_grade_forms(text: str, a_line: Decimal, c_line: Decimal, unit: str) -> None:
+    c = compile_criterion(text)
+    assert (c.kind, c.a_line, c.c_line, c.unit, c.default_scale) == ("graded", a_line, c_line, unit, False)
+
+
+@pytest.mark.parametrize(("text", "ratio"), SEED_RATIOS)
+def test_seed_ratio_forms_use_the_default_scale(text: str, ratio: tuple[str, str]) -> None:
+    c = compile_criterion(text)
+    assert c == Criterion(
+        text=text, kind="graded", a_line=D("0.9"), c_line=D("0.7"), unit="percent", ratio=ratio, default_scale=True
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A/B/C A:90%以上 B:70%-90% C:70%以下",  # one line, spaces
+        "A/B/C\nA：90％以上\nB：70％－90％\nC：70％以下",  # full-width everything
+        "A/B/C\r\nA:90%及以上\r\nB:70%~90%\r\nC:70%以下",
+    ],
+)
+def test_punctuation_and_line_break_variants(text: str) -> None:
+    c = compile_criterion(text)
+    assert (c.a_line, c.c_line, c.unit) == (D("0.9"), D("0.7"), "percent")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (None, "没有诊断标准"),
+        ("   ", "没有诊断标准"),
+        ("良好", "无法识别"),
+        ("A/B/C", "A 档或 C 档线"),  # grades without lines
+        ("A/B/C\nA:90%以上\nB:60%-90%\nC:70%以下", "不衔接"),  # B does not join A and C
+        ("A/B/C\nA:90%以上\nB:70-90个\nC:70%以下", "单位不一致"),
+        ("是不是按时", "看不出"),
+    ],
+)
+def test_unknown_forms_are_not_checkable_with_a_reason(text: str | None, why: str) -> None:
+    with pytest.raises(NotCheckable) as info:
+        compile_criterion(text)
+    assert why in info.value.zh and info.value.en
+
+
+@given(st.text(max_size=40))
+def test_any_text_compiles_or_is_not_checkable(text: str) -> None:
+    try:
+        c = compile_criterion(text)
+    except NotCheckable as exc:
+        assert exc.zh and exc.en
+    else:
+        assert c.kind in ("evidence", "boolean", "graded")
+
+
+@given(a=st.integers(1, 100), c=st.integers(0, 100))
+def test_grade_lines_round_trip(a: int, c: int) -> None:
+    text = f"A/B/C\nA:{a}%以上\nB:{c}%-{a}%\nC:{c}%以下"
+    if c > a:
+        with pytest.raises(NotCheckable):
+            compile_criterion(text)
+        return
+    crit = compile_criterion(text)
+    assert threshold_text(crit.a_line, "percent") == f"{a}%"  # type: ignore[arg-type]
+    assert threshold_text(crit.c_line, "percent") == f"{c}%"  # type: ignore[arg-type]

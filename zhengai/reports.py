@@ -1,0 +1,204 @@
+"""Gaps as people read them: flat rows from a stored run, summaries, and csv/json/md/table output.
+
+Everything here reads what a run stored (``queries/run_gaps.rq``), so the CLI, the API and any
+export show the same thing. Decides nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from rdflib import URIRef
+from rich.table import Table
+
+from zhengai import query_registry
+from zhengai.diagnosis import format_value
+from zhengai.namespaces import LEVELS, SYSTEMS
+from zhengai.store import GraphStore
+
+FORMATS = ("table", "csv", "json", "md")
+SEVERITY_LABEL = {"red": "红色预警 red", "yellow": "黄色预警 yellow", "missing": "缺数据 missing", "closed": "已关闭 closed"}
+STATUS_LABEL = {"new": "新 new", "persisting": "持续 persisting", "closed": "关闭 closed"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class GapRow:
+    id: str
+    period: int
+    level: str
+    system: str
+    indicator: str
+    label: str
+    subject: str
+    severity: str  # red, yellow, missing; closed for a closed gap
+    grade: str
+    value: str
+    threshold: str
+    status: str
+    trend: str
+    suggested_target: str
+    message_zh: str
+    message_en: str
+
+
+def _tail(node: object) -> str:
+    return str(node).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+SEVERITY_KEYS = {"Violation": "red", "Warning": "yellow", "Info": "missing"}
+GRADE_KEYS = {"GradeA": "A", "GradeB": "B", "GradeC": "C", "Met": "met", "Unmet": "unmet", "MissingData": "missing"}
+
+
+def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
+    query = query_registry.get("run_gaps")
+    rows = store.select(query.text, query.bindings({"run": str(run_graph)}))
+    out = []
+    for r in rows:
+        unit = str(r.get("unit", "count"))
+        threshold = r.get("threshold")
+        suggested = r.get("suggested")
+        out.append(
+            GapRow(
+                id=str(r["id"]),
+                period=int(r["period"]),  # type: ignore[call-overload]
+                level=str(r.get("levelName", "")),
+                system=str(r.get("systemName", "")),
+                indicator=str(r.get("code", _tail(r["indicator"]))),
+                label=str(r.get("label", "")),
+                subject=str(r["id"]).split("/", 2)[-1],
+                severity=SEVERITY_KEYS.get(_tail(r["severity"]), "") if "severity" in r else "closed",
+                grade=GRADE_KEYS.get(_tail(r["grade"]), "") if "grade" in r else "",
+                value=format_value(r.get("value"), unit) if "value" in r else "",  # type: ignore[arg-type]
+                threshold=format_value(threshold, unit) if threshold is not None else "",  # type: ignore[arg-type]
+                status=_tail(r["status"]).lower(),
+                trend=_tail(r["trend"]).lower() if "trend" in r else "",
+                suggested_target=format_value(suggested, unit) if suggested is not None else "",  # type: ignore[arg-type]
+                message_zh=str(r.get("messageZh", "")),
+                message_en=str(r.get("messageEn", "")),
+            )
+        )
+    order = {"red": 0, "yellow": 1, "missing": 2, "closed": 3}
+    level_order = {name: n for n, name in enumerate(LEVELS)}
+    return sorted(out, key=lambda g: (order.get(g.severity, 9), level_order.get(g.level, 9), g.indicator, g.subject))
+
+
+# -- summaries ----------------------------------------------------------------------------------
+
+
+def summary(rows: list[GapRow]) -> dict[str, dict[str, dict[str, int]]]:
+    """level → system → {red, yellow, missing} counts (open gaps only)."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        if row.severity == "closed":
+            continue
+        cell = out.setdefault(row.level or "?", {}).setdefault(row.system or "?", {})
+        cell[row.severity] = cell.get(row.severity, 0) + 1
+    return out
+
+
+def totals(rows: list[GapRow]) -> Counter[str]:
+    counts: Counter[str] = Counter(r.severity for r in rows)
+    counts.update(f"status:{r.status}" for r in rows)
+    return counts
+
+
+def summary_table(rows: list[GapRow], title: str) -> Table:
+    """Levels down, systems across; each cell reads red/yellow/missing."""
+    data = summary(rows)
+    systems = list(SYSTEMS)
+    table = Table("层面 level", *systems, "合计 total", title=title, title_justify="left")
+    for level in [*LEVELS, "?"]:
+        if level not in data:
+            continue
+        cells, total = [], Counter[str]()
+        for system in systems:
+            c = data[level].get(system, {})
+            total.update(c)
+            cells.append(_cell(c))
+        table.add_row(level, *cells, _cell(total))
+    table.caption = "红 red / 黄 yellow / 缺 missing"
+    return table
+
+
+def _cell(counts: dict[str, int]) -> str:
+    if not counts:
+        return "·"
+    return f"[red]{counts.get('red', 0)}[/]/[yellow]{counts.get('yellow', 0)}[/]/{counts.get('missing', 0)}"
+
+
+def gaps_table(rows: list[GapRow], title: str) -> Table:
+    table = Table("ID", "严重 severity", "状态 status", "层面", "系统", "值 value", "说明 message", title=title, title_justify="left")
+    colour = {"red": "red", "yellow": "yellow", "missing": "cyan", "closed": "green"}
+    for r in rows:
+        status = r.status + (f" ({r.trend})" if r.trend else "")
+        table.add_row(
+            r.id,
+            f"[{colour.get(r.severity, 'white')}]{SEVERITY_LABEL.get(r.severity, r.severity)}[/]",
+            status,
+            r.level,
+            r.system,
+            r.value,
+            r.message_zh,
+        )
+    return table
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def safe_cell(text: object) -> str:
+    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading apostrophe."""
+    value = "" if text is None else str(text)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def to_csv(rows: list[GapRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    fields = list(GapRow.__dataclass_fields__)
+    writer.writerow(fields)
+    for r in rows:
+        writer.writerow([safe_cell(getattr(r, f)) for f in fields])
+    return buffer.getvalue()
+
+
+def to_json(rows: list[GapRow], run: dict[str, object]) -> str:
+    data = {"run": run, "summary": summary(rows), "gaps": [asdict(r) for r in rows]}
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n"
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _md(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(rows: list[GapRow], title: str) -> str:
+    lines = [f"# {title}", "", "## 汇总 Summary (红 red / 黄 yellow / 缺 missing)", ""]
+    systems = list(SYSTEMS)
+    lines.append("| 层面 | " + " | ".join(systems) + " |")
+    lines.append("|---" * (len(systems) + 1) + "|")
+    data = summary(rows)
+    for level in [*LEVELS, "?"]:
+        if level in data:
+            cells = []
+            for system in systems:
+                c = data[level].get(system, {})
+                cells.append(f"{c.get('red', 0)}/{c.get('yellow', 0)}/{c.get('missing', 0)}" if c else "·")
+            lines.append(f"| {level} | " + " | ".join(cells) + " |")
+    lines += ["", "## 问题 Gaps", "", "| ID | 严重程度 | 状态 | 层面 | 系统 | 值 | 说明 |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        status = r.status + (f" ({r.trend})" if r.trend else "")
+        cells = [r.id, SEVERITY_LABEL.get(r.severity, r.severity), status, r.level, r.system, r.value, r.message_zh]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
