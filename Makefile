@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STORE  ?= .zhengai/demo-store
 
-.PHONY: install demo test lint sample clean
+.PHONY: install demo test lint sample bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
+	rm -rf $(STORE)
 	$(BIN)/zhengai --store $(STORE) load data/matrix.csv data/sample/*.xlsx
 	$(BIN)/zhengai --store $(STORE) stats
+	$(BIN)/zhengai --store $(STORE) diagnose --period 2024 --format csv --out $(dir $(STORE))gaps-2024.csv
+	$(BIN)/zhengai --store $(STORE) diagnose --period 2025
+	$(BIN)/zhengai --store $(STORE) spiral --from 2024 --to 2025
 
 lint: install
 	$(BIN)/ruff check .
@@ -29,5 +33,9 @@ test: install
 sample: install
 	$(BIN)/python scripts/make_sample.py
 
+bench: install
+	$(BIN)/python bench/load_sample.py
+	$(BIN)/python bench/diagnose.py
+
 clean:
-	rm -rf $(VENV) .zhengai build *.egg-info
+	rm -rf $(VENV) .zhengai build *.egg-info bench/out

@@ -27,7 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import make_sample
 
-COLLEGE_NAMES = ["智能制造", "信息工程", "商贸", "建筑工程", "艺术设计", "医药卫生", "交通运输", "财经", "旅游", "农林"]
+COLLEGE_NAMES = [
+    "智能制造",
+    "信息工程",
+    "商贸",
+    "建筑工程",
+    "艺术设计",
+    "医药卫生",
+    "交通运输",
+    "财经",
+    "旅游",
+    "农林",
+]
 ADMIN = [  # name, type, head post code, head post name
     ("党委办公室", "党群部门", "DB-01", "党委办公室主任"),
     ("教务处", "职能部门", "JW-01", "教务处处长"),
@@ -59,12 +70,18 @@ class College:
         rng = self.rng
         n_colleges = max(3, min(len(COLLEGE_NAMES) * 3, args.majors // 7 or 1))
         self.colleges = [
-            COLLEGE_NAMES[i % len(COLLEGE_NAMES)] + ("" if i < len(COLLEGE_NAMES) else str(i // len(COLLEGE_NAMES) + 1)) + "学院"
+            COLLEGE_NAMES[i % len(COLLEGE_NAMES)]
+            + ("" if i < len(COLLEGE_NAMES) else str(i // len(COLLEGE_NAMES) + 1))
+            + "学院"
             for i in range(n_colleges)
         ]
-        self.majors = [(f"{460000 + 101 * i}", f"专业{i + 1:03d}", self.colleges[i % n_colleges]) for i in range(args.majors)]
+        self.majors = [
+            (f"{460000 + 101 * i}", f"专业{i + 1:03d}", self.colleges[i % n_colleges])
+            for i in range(args.majors)
+        ]
         self.courses = [
-            (f"C{i + 1:05d}", f"课程{i + 1:05d}", self.majors[i % len(self.majors)][0]) for i in range(args.courses)
+            (f"C{i + 1:05d}", f"课程{i + 1:05d}", self.majors[i % len(self.majors)][0])
+            for i in range(args.courses)
         ]
         self.teachers = [
             (f"T{i + 1:05d}", _name(rng), self.colleges[i % n_colleges]) for i in range(args.teachers)
@@ -100,7 +117,10 @@ class College:
         rng = self.rng
         wb = Workbook(write_only=True)
         units = [["党委", "党委", None, "DW-01"], ["校部", "校部", "党委", "XB-01"]]
-        posts = [["党委书记", "党委", "DW-01", None, None], ["校长", "校部", "XB-01", "DW-01", f"学校:{SCHOOL}"]]
+        posts = [
+            ["党委书记", "党委", "DW-01", None, None],
+            ["校长", "校部", "XB-01", "DW-01", f"学校:{SCHOOL}"],
+        ]
         for name, kind, code, title in ADMIN:
             units.append([name, kind, "党委" if kind == "党群部门" else "校部", code])
             posts.append([title, name, code, "XB-01", None])
@@ -121,8 +141,22 @@ class College:
         _sheet(
             wb,
             "岗位",
-            ["岗位名称", "所属部门", "本岗位编制数", "岗位级别", "生效日期", "失效日期", "岗位识别编码", "工作标准", "汇报岗位", "负责对象"],
-            [[name, unit, 1, "中层正职", "2023-09-01", "2027-08-31", code, f"{name}工作标准", boss, bound] for name, unit, code, boss, bound in posts],
+            [
+                "岗位名称",
+                "所属部门",
+                "本岗位编制数",
+                "岗位级别",
+                "生效日期",
+                "失效日期",
+                "岗位识别编码",
+                "工作标准",
+                "汇报岗位",
+                "负责对象",
+            ],
+            [
+                [name, unit, 1, "中层正职", "2023-09-01", "2027-08-31", code, f"{name}工作标准", boss, bound]
+                for name, unit, code, boss, bound in posts
+            ],
         )
         major_codes = [str(i["code"]) for i in self.indicators["专业"]]
         course_codes = [str(i["code"]) for i in self.indicators["课程"]]
@@ -130,12 +164,37 @@ class College:
         for name, unit, code, _, _bound in posts:
             if code.startswith("ZY"):
                 for supported in rng.sample(major_codes, 3):
-                    work.append([unit, "专业建设", f"{name}负责指标 {supported}", "按学校标准", code, unit, supported])
+                    work.append(
+                        [unit, "专业建设", f"{name}负责指标 {supported}", "按学校标准", code, unit, supported]
+                    )
             elif code.startswith("JY"):
-                work.append([unit, "课程建设", f"{name}组织课程建设", "按课程标准", code, unit, rng.choice(course_codes)])
+                work.append(
+                    [
+                        unit,
+                        "课程建设",
+                        f"{name}组织课程建设",
+                        "按课程标准",
+                        code,
+                        unit,
+                        rng.choice(course_codes),
+                    ]
+                )
             else:
                 work.append([unit, f"{unit}职责", f"{name}日常工作", "按制度执行", code, unit, None])
-        _sheet(wb, "岗位工作", ["部门名称", "部门职责", "具体化的工作", "工作标准", "工作归属岗位", "岗位所在处室部", "支撑指标"], work)
+        _sheet(
+            wb,
+            "岗位工作",
+            [
+                "部门名称",
+                "部门职责",
+                "具体化的工作",
+                "工作标准",
+                "工作归属岗位",
+                "岗位所在处室部",
+                "支撑指标",
+            ],
+            work,
+        )
         people, holders = [], [p[2] for p in posts if p[2] not in vacant]
         for i, (no, name, _) in enumerate(self.teachers):
             people.append([no, name, holders[i] if i < len(holders) else None])
@@ -155,7 +214,9 @@ class College:
             [[c, n, m, self.sections[m]] for c, n, m in self.courses],
         )
         _sheet(wb, "教师", ["工号", "姓名", "所属部门"], [list(t) for t in self.teachers])
-        _sheet(wb, "学生", ["学号", "专业代码", "班级", "年级"], [[s, m, k, "2023"] for s, m, k in self.students])
+        _sheet(
+            wb, "学生", ["学号", "专业代码", "班级", "年级"], [[s, m, k, "2023"] for s, m, k in self.students]
+        )
         wb.save(path)
         return path
 
@@ -179,7 +240,11 @@ class College:
                 graded = kind in ("grade", "ratio")
                 for subject in self._subjects_of(level):
                     roll = state.random()
-                    grade = ("A" if roll < 0.6 else "B" if roll < 0.85 else "C") if graded else ("met" if roll < 0.85 else "unmet")
+                    grade = (
+                        ("A" if roll < 0.6 else "B" if roll < 0.85 else "C")
+                        if graded
+                        else ("met" if roll < 0.85 else "unmet")
+                    )
                     for _ in range(year - first):
                         grade = make_sample._next_grade(grade, graded, rng)
                     if rng.random() < 0.04:
@@ -188,8 +253,17 @@ class College:
                         value: tuple[object, ...] = (round(rng.uniform(0.2, 0.95), 2), None, None)
                     else:
                         value = make_sample._value(kind, criterion, grade, rng, len(rows))  # type: ignore[arg-type]
-                        if graded and rng.random() < 0.05 and value[0] is not None and "个" not in str(criterion):
-                            value = (rng.choice(["90%", "70%", "30%", "20%"]), None, None)  # exactly on a line
+                        if (
+                            graded
+                            and rng.random() < 0.05
+                            and value[0] is not None
+                            and "个" not in str(criterion)
+                        ):
+                            value = (
+                                rng.choice(["90%", "70%", "30%", "20%"]),
+                                None,
+                                None,
+                            )  # exactly on a line
                     rows.append([info["code"], subject, year, *value])
         wb = Workbook(write_only=True)
         _sheet(wb, "状态数据", ["指标", "对象", "学年", "值", "分子", "分母"], rows)
@@ -198,7 +272,9 @@ class College:
 
     def targets(self, path: Path, first: int) -> Path:
         rng = random.Random(f"{self.args.seed}-targets")
-        graded = [i for i in self.indicators["专业"] if make_sample._kind(i["criterion"]) in ("grade", "ratio")]  # type: ignore[arg-type]
+        graded = [
+            i for i in self.indicators["专业"] if make_sample._kind(i["criterion"]) in ("grade", "ratio")
+        ]  # type: ignore[arg-type]
         rows: list[list[object]] = []
         for year in range(first + 1, 2026):
             for info in graded:

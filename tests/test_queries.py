@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import load_sample
 
-from zhengai import query_registry
+from zhengai import diagnosis, query_registry
 from zhengai.errors import QueryError
+from zhengai.namespaces import graph
 from zhengai.store import OxigraphStore
 
 
@@ -13,18 +15,38 @@ def test_queries_are_collected() -> None:
     assert len(query_registry.names()) >= 10
 
 
+@pytest.fixture(scope="module")
+def diagnosed(tmp_path_factory: pytest.TempPathFactory) -> tuple[OxigraphStore, diagnosis.Run]:
+    store = OxigraphStore(tmp_path_factory.mktemp("queries") / "store")
+    load_sample(store)
+    return store, diagnosis.diagnose(store, 2025)
+
+
 @pytest.mark.parametrize("name", query_registry.names())
-def test_every_query_runs_on_the_sample(sample_store: OxigraphStore, name: str) -> None:
+def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosis.Run], name: str) -> None:
+    store, run = diagnosed
     q = query_registry.get(name)
     assert q.description, f"{name}.rq has no description comment"
-    samples = {"code": "ZY-1.2.1-01", "unit": "教务处"}
+    samples = {
+        "code": "ZY-1.2.1-01",
+        "unit": "教务处",
+        "period": "2025",
+        "observations": str(graph("observations/2025")),
+        "shapes": str(run.shapes_graph),
+        "run": str(run.graph),
+    }
     bindings = q.bindings({p: samples[p] for p in q.params})
-    rows = sample_store.select(q.text, bindings)
+    rows = store.select(q.text, bindings)
     assert rows, f"{name} returned nothing on the sample"
     for param in q.params:
-        assert param in sample_store.select_table(q.text, bindings)[0], (
-            f"{name}: parameter ?{param} not projected"
-        )
+        assert param in store.select_table(q.text, bindings)[0], f"{name}: parameter ?{param} not projected"
+
+
+def test_includes_are_expanded_and_unknown_ones_refused() -> None:
+    text = query_registry.get("diagnosis_results").text
+    assert "# include" not in text and "---- from diagnosis_view.rq ----" in text
+    with pytest.raises(QueryError, match="unknown query"):
+        query_registry.expand_includes("SELECT * WHERE {\n  # include nope\n}")
 
 
 def test_parameter_is_bound_not_formatted(sample_store: OxigraphStore) -> None:

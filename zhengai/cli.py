@@ -223,7 +223,9 @@ def _progress(text: str) -> None:
 
 def _check_format(fmt: str) -> None:
     if fmt not in reports.FORMATS:
-        raise _fail(ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' ({', '.join(reports.FORMATS)})"))
+        raise _fail(
+            ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' ({', '.join(reports.FORMATS)})")
+        )
 
 
 def _latest_period(store: OxigraphStore) -> int:
@@ -246,19 +248,34 @@ def _emit(text: str, out_file: Path | None) -> None:
 
 @app.command("diagnose")
 def diagnose_(
-    period: Annotated[int | None, typer.Option(help="Academic year to diagnose (default: the latest loaded).")] = None,
-    level: Annotated[str | None, typer.Option(help="Only this level: 学校, 专业, 课程, 教师 or 学生.")] = None,
-    engine: Annotated[str, typer.Option(help="fast (SPARQL in the store) or pyshacl (the reference).")] = "fast",
+    period: Annotated[
+        int | None, typer.Option(help="Academic year to diagnose (default: the latest loaded).")
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option(help="Only this level: 学校, 专业, 课程, 教师 or 学生.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="fast (SPARQL in the store) or pyshacl (the reference).")
+    ] = "fast",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or md.")] = "table",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write csv/json/md here.")] = None,
     limit: Annotated[int, typer.Option(help="Gaps shown in the terminal table (0: all).")] = 60,
-    findings: Annotated[bool, typer.Option("--findings", help="List criteria that are not machine-checkable.")] = False,
-    fail_on: Annotated[str, typer.Option(help="Exit 1 when gaps of this severity exist: none, red, yellow.")] = "none",
+    findings: Annotated[
+        bool, typer.Option("--findings", help="List criteria that are not machine-checkable.")
+    ] = False,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when gaps of this severity exist: none, red, yellow.")
+    ] = "none",
 ) -> None:
     """Diagnose one period: validate against the generated SHACL standards, store the run, show the gaps."""
     _check_format(fmt)
     if fail_on not in ("none", "red", "yellow"):
-        raise _fail(ZhengaiError(f"--fail-on 应为 none、red 或 yellow：{fail_on}", f"--fail-on is none, red or yellow: {fail_on}"))
+        raise _fail(
+            ZhengaiError(
+                f"--fail-on 应为 none、red 或 yellow：{fail_on}",
+                f"--fail-on is none, red or yellow: {fail_on}",
+            )
+        )
     try:
         with _open() as store:
             chosen = period if period is not None else _latest_period(store)
@@ -295,12 +312,17 @@ def diagnose_(
                 highlight=False,
             )
         else:
-            out.print("没有更早学年的诊断，全部记为新问题 / no earlier run: every gap is new", highlight=False)
+            out.print(
+                "没有更早学年的诊断，全部记为新问题 / no earlier run: every gap is new", highlight=False
+            )
         out.print(reports.summary_table(open_rows, "层面 × 纵向系统 / level × system"))
         shown = open_rows if limit <= 0 else open_rows[:limit]
         out.print(reports.gaps_table(shown, "问题 / Gaps"))
         if len(shown) < len(open_rows):
-            out.print(f"… 另有 {len(open_rows) - len(shown)} 个问题 / more gaps: --limit 0 or --format csv", highlight=False)
+            out.print(
+                f"… 另有 {len(open_rows) - len(shown)} 个问题 / more gaps: --limit 0 or --format csv",
+                highlight=False,
+            )
     if run.findings:
         if findings:
             for finding in run.findings:
@@ -353,7 +375,9 @@ def spiral(
         f"{len(result.persisting)}，关闭 closed {len(result.closed)}，关闭率 closure rate {rate}",
         highlight=False,
     )
-    table = Table("层面 level", "系统 system", "新 new", "持续 persisting", "关闭 closed", title="层面 × 纵向系统")
+    table = Table(
+        "层面 level", "系统 system", "新 new", "持续 persisting", "关闭 closed", title="层面 × 纵向系统"
+    )
     for (lv, sy), c in sorted(result.counts().items()):
         table.add_row(lv, sy, str(c["new"]), str(c["persisting"]), str(c["closed"]))
     out.print(table)
@@ -373,7 +397,9 @@ def spiral(
 @app.command()
 def shapes(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the Turtle files (one per level).")],
-    period: Annotated[int | None, typer.Option(help="Period whose yearly targets apply (default: the latest).")] = None,
+    period: Annotated[
+        int | None, typer.Option(help="Period whose yearly targets apply (default: the latest).")
+    ] = None,
 ) -> None:
     """Write the SHACL shapes generated from the catalogue and the period's targets, one file per level."""
     try:
@@ -397,7 +423,10 @@ def shapes(
             f"# catalogue and the yearly targets. {len(chosen_standards)} standards.\n"
         )
         path.write_text(header + g.serialize(format="turtle"), encoding="utf-8")
-        out.print(f"[green]✓[/] {name}: {len(chosen_standards)} standards, {len(g)} triples → {path}", highlight=False)
+        out.print(
+            f"[green]✓[/] {name}: {len(chosen_standards)} standards, {len(g)} triples → {path}",
+            highlight=False,
+        )
     for finding in compiled.findings:
         err.print(f"  [yellow]![/] {finding}", highlight=False)
 

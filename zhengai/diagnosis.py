@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -61,6 +61,7 @@ class Result:
     subject: URIRef
     value: Literal | None = None
     observation: URIRef | None = None
+    subject_code: str | None = None
 
     @property
     def key(self) -> tuple[Node, Node, Node]:
@@ -92,7 +93,6 @@ class Gap:
     previous_value: Literal | None = None
     suggested_target: Decimal | None = None
     observation: URIRef | None = None
-    result: URIRef | None = None
     focus: URIRef | None = None
     source_shape: URIRef | None = None
 
@@ -228,6 +228,7 @@ def validate_fast(store: GraphStore, period: int, shapes: URIRef) -> list[Result
             r["subject"],  # type: ignore[arg-type]
             r.get("value"),  # type: ignore[arg-type]
             r.get("obs"),  # type: ignore[arg-type]
+            str(r["subjectCode"]) if "subjectCode" in r else None,
         )
         for r in rows
     ]
@@ -269,6 +270,7 @@ def validate_pyshacl(store: GraphStore, period: int, shapes: URIRef, shapes_cont
                 row["subject"],  # type: ignore[arg-type]
                 report.value(node, SH.value) if (node, SH.value, None) in report else row.get("value"),  # type: ignore[arg-type]
                 row.get("obs"),  # type: ignore[arg-type]
+                str(row["subjectCode"]) if "subjectCode" in row else None,
             )
         )
     return results
@@ -296,6 +298,17 @@ class RunInfo:
     engine: str
 
 
+def drop_incomplete_runs(store: GraphStore) -> list[URIRef]:
+    """Drop the graphs of runs that were interrupted (written without their run record)."""
+    complete = {str(r.graph) for r in runs(store)}
+    complete |= {f"{g}/shapes" for g in complete}
+    prefix = str(graph("diagnosis/x"))[:-1]
+    stale = [g for g in store.named_graphs() if str(g).startswith(prefix) and str(g) not in complete]
+    for name in stale:
+        store.drop_graph(name)
+    return stale
+
+
 def runs(store: GraphStore) -> list[RunInfo]:
     """Every stored run, oldest first."""
     rows = store.select(query_registry.get("diagnosis_runs").text)
@@ -321,6 +334,7 @@ def previous_run(store: GraphStore, period: int) -> RunInfo | None:
 @dataclass(frozen=True)
 class StoredGap:
     iri: URIRef
+    id: str
     indicator: URIRef
     subject: URIRef
     severity: URIRef | None
@@ -330,12 +344,13 @@ class StoredGap:
 
 
 def stored_gaps(store: GraphStore, run_graph: URIRef) -> list[StoredGap]:
-    query = query_registry.get("run_gaps")
+    query = query_registry.get("run_gap_keys")
     out = []
     for r in store.select(query.text, query.bindings({"run": str(run_graph)})):
         out.append(
             StoredGap(
                 r["gap"],  # type: ignore[arg-type]
+                str(r["id"]),
                 r["indicator"],  # type: ignore[arg-type]
                 r["subject"],  # type: ignore[arg-type]
                 r.get("severity"),  # type: ignore[arg-type]
@@ -350,10 +365,6 @@ def stored_gaps(store: GraphStore, run_graph: URIRef) -> list[StoredGap]:
 def available_periods(store: GraphStore) -> list[int]:
     names = [str(g) for g in store.named_graphs()]
     return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
-
-
-def subject_codes(store: GraphStore) -> dict[Node, str]:
-    return {r["subject"]: str(r["code"]) for r in store.select(query_registry.get("subject_codes").text)}
 
 
 def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str:
@@ -373,7 +384,6 @@ def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str:
 def _gaps(
     results: list[Result],
     compiled: Compiled,
-    codes: dict[Node, str],
     run_id: str,
     level: str | None,
 ) -> list[Gap]:
@@ -387,7 +397,7 @@ def _gaps(
         ind = standard.indicator
         if level is not None and ind.level_name != level:
             continue
-        subject_code = codes.get(r.subject, str(r.subject).rsplit("/", 1)[-1])
+        subject_code = r.subject_code or str(r.subject).rsplit("/", 1)[-1]
         zh, en = _gap_message(standard, name, subject_code, r.value)
         threshold = {"red": standard.red, "yellow": standard.yellow}.get(name)
         grade = {"missing": ZG.MissingData, "unmet": ZG.Unmet, "red": ZG.GradeC, "yellow": ZG.GradeB}[name]
@@ -420,9 +430,7 @@ def _gaps(
     return sorted(gaps.values(), key=lambda g: (-SEVERITY_RANK[g.severity], g.code, g.subject_code))  # type: ignore[index]
 
 
-def _spiral(
-    run: Run, store: GraphStore, codes: dict[Node, str], labels: dict[URIRef, tuple[str, str]]
-) -> None:
+def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) -> None:
     info = previous_run(store, run.period)
     if info is None:
         return
@@ -438,7 +446,7 @@ def _spiral(
             gap.suggested_target = gap.threshold
     for (indicator, subject), prior in sorted(before.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         code, label = labels.get(indicator, (str(indicator).rsplit("/", 1)[-1], ""))
-        subject_code = codes.get(subject, str(subject).rsplit("/", 1)[-1])
+        subject_code = prior.id.split("/", 2)[-1]
         run.closed.append(
             Gap(
                 id=f"{run.period}/{code}/{subject_code}",
@@ -491,6 +499,7 @@ def diagnose(
             f"没有 {period} 学年的状态数据（已加载的学年：{known}）",
             f"no observations for {period} are loaded (loaded periods: {known})",
         )
+    drop_incomplete_runs(store)
     started = dt.datetime.now(dt.UTC)
     run_id = _run_id(store, period, started)
     say("编译诊断标准 / compiling the standards")
@@ -511,7 +520,6 @@ def diagnose(
             results = validate_fast(store, period, shapes_iri)
         else:
             results = validate_pyshacl(store, period, shapes_iri, shapes)
-        codes = subject_codes(store)
         run = Run(
             id=run_id,
             iri=iri("run", run_id),
@@ -524,21 +532,22 @@ def diagnose(
             level=level,
             findings=compiled.findings,
         )
-        run.gaps = _gaps(results, compiled, codes, run_id, level)
+        run.gaps = _gaps(results, compiled, run_id, level)
         labels = {s.indicator.iri: (s.indicator.code, s.indicator.label) for s in compiled.standards}
         say("与上一学年比较 / comparing with the previous period")
-        _spiral(run, store, codes, labels)
+        _spiral(run, store, labels)
         run.ended = dt.datetime.now(dt.UTC)
         say("保存诊断结果 / storing the run")
-        store.add_graphs({run.graph: run_graph(run, store)})
+        store.add_large_graph(run.graph, gap_triples(run), run_record(run, store))
     except BaseException:
         store.drop_graph(shapes_iri)
         raise
     return run
 
 
-def run_graph(run: Run, store: GraphStore) -> Graph:
-    """The run's named graph: PROV, the validation report, and the gaps."""
+def run_record(run: Run, store: GraphStore) -> Graph:
+    """The run itself: PROV and the validation report's head. Written last: a run without it is
+    an interrupted write and invisible to every query."""
     g = Graph()
     r = run.iri
     g.add((r, RDF.type, ZG.DiagnosisRun))
@@ -566,73 +575,73 @@ def run_graph(run: Run, store: GraphStore) -> Graph:
     g.add((report, RDF.type, SH.ValidationReport))
     g.add((report, SH.conforms, Literal(not run.gaps)))
     g.add((report, PROV.wasGeneratedBy, r))
-    for n, gap in enumerate(run.gaps, start=1):
-        result = iri("run", run.id, "result", n)
-        gap.result = result
-        _add_result(g, report, result, gap)
-        _add_gap(g, r, gap)
-    for gap in run.closed:
-        _add_gap(g, r, gap)
     return g
 
 
-def _add_result(g: Graph, report: URIRef, result: URIRef, gap: Gap) -> None:
-    g.add((report, SH.result, result))
-    g.add((result, RDF.type, SH.ValidationResult))
-    g.add((result, SH.focusNode, gap.focus))  # type: ignore[arg-type]
-    g.add((result, SH.resultPath, ZG.value))
-    g.add((result, SH.resultSeverity, gap.severity))  # type: ignore[arg-type]
-    shape_name = {ZG.MissingData: "missing", ZG.Unmet: "unmet", ZG.GradeC: "red", ZG.GradeB: "yellow"}[
-        gap.grade
-    ]  # type: ignore[index]
-    g.add((result, SH.sourceShape, gap.source_shape))  # type: ignore[arg-type]
-    component = {
-        "missing": SH.MinCountConstraintComponent,
-        "unmet": SH.InConstraintComponent,
-        "red": SH.MinInclusiveConstraintComponent,
-        "yellow": SH.OrConstraintComponent,
-    }[shape_name]
-    g.add((result, SH.sourceConstraintComponent, component))
-    if gap.value is not None:
-        g.add((result, SH.value, gap.value))
-    g.add((result, SH.resultMessage, Literal(gap.message_zh, lang="zh")))
-    g.add((result, SH.resultMessage, Literal(gap.message_en, lang="en")))
+COMPONENT = {
+    ZG.MissingData: SH.MinCountConstraintComponent,
+    ZG.Unmet: SH.InConstraintComponent,
+    ZG.GradeC: SH.MinInclusiveConstraintComponent,
+    ZG.GradeB: SH.OrConstraintComponent,
+}
 
 
-def _add_gap(g: Graph, run: URIRef, gap: Gap) -> None:
+def _decimal(value: Decimal) -> Literal:
+    return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
+
+
+def gap_triples(run: Run) -> Iterator[tuple[Node, Node, Node]]:
+    """Every gap of the run. An open gap *is* its SHACL validation result (one resource, typed
+    both), listed by the report; a closed gap points at the gap it closes."""
+    report = iri("run", run.id, "report")
+    memo: dict[object, Literal] = {}
+
+    def literal(value: object) -> Literal:  # thresholds, units and the period repeat: build once
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = _decimal(value) if isinstance(value, Decimal) else Literal(value)
+        return found
+
+    for gap in run.gaps:
+        node = gap.iri
+        yield report, SH.result, node
+        yield node, RDF.type, SH.ValidationResult
+        yield node, RDF.type, ZG.Gap
+        yield node, SH.focusNode, gap.focus  # type: ignore[misc]
+        yield node, SH.resultPath, ZG.value
+        yield node, SH.resultSeverity, gap.severity  # type: ignore[misc]
+        yield node, SH.sourceShape, gap.source_shape  # type: ignore[misc]
+        yield node, SH.sourceConstraintComponent, COMPONENT[gap.grade]  # type: ignore[index]
+        if gap.value is not None:
+            yield node, SH.value, gap.value
+        yield node, SH.resultMessage, Literal(gap.message_zh, lang="zh")
+        yield node, SH.resultMessage, Literal(gap.message_en, lang="en")
+        yield node, ZG.grade, gap.grade  # type: ignore[misc]
+        if gap.threshold is not None:
+            yield node, ZG.threshold, literal(gap.threshold)
+        if gap.unit is not None:
+            yield node, ZG.thresholdUnit, literal(gap.unit)
+        yield from _gap_common(run, gap, literal)
+    for gap in run.closed:
+        yield gap.iri, RDF.type, ZG.Gap
+        yield gap.iri, ZG.message, Literal(gap.message_zh, lang="zh")
+        yield gap.iri, ZG.message, Literal(gap.message_en, lang="en")
+        yield from _gap_common(run, gap, literal)
+
+
+def _gap_common(
+    run: Run, gap: Gap, literal: Callable[[object], Literal]
+) -> Iterator[tuple[Node, Node, Node]]:
     node = gap.iri
-    g.add((node, RDF.type, ZG.Gap))
-    g.add((node, DCTERMS.identifier, Literal(gap.id)))
-    g.add((node, ZG.run, run))
-    g.add((node, ZG.indicator, gap.indicator))
-    g.add((node, ZG.subject, gap.subject))
-    g.add((node, ZG.academicYear, Literal(gap.period)))
-    g.add((node, ZG.status, STATUS[gap.status]))
-    g.add((node, ZG.message, Literal(gap.message_zh, lang="zh")))
-    g.add((node, ZG.message, Literal(gap.message_en, lang="en")))
-    if gap.severity is not None:
-        g.add((node, ZG.severity, gap.severity))
-    if gap.grade is not None:
-        g.add((node, ZG.grade, gap.grade))
-    if gap.value is not None:
-        g.add((node, ZG.observedValue, gap.value))
-    if gap.threshold is not None:
-        g.add((node, ZG.threshold, Literal(format(gap.threshold.normalize(), "f"), datatype=XSD.decimal)))
-    if gap.unit is not None:
-        g.add((node, ZG.thresholdUnit, Literal(gap.unit)))
-    if gap.observation is not None:
-        g.add((node, ZG.observation, gap.observation))
-    if gap.result is not None:
-        g.add((node, ZG.validationResult, gap.result))
+    yield node, ZG.run, run.iri
+    yield node, DCTERMS.identifier, Literal(gap.id)
+    yield node, ZG.indicator, gap.indicator
+    yield node, ZG.subject, gap.subject
+    yield node, ZG.academicYear, literal(gap.period)
+    yield node, ZG.status, STATUS[gap.status]
     if gap.trend is not None:
-        g.add((node, ZG.trend, TRENDS[gap.trend]))
+        yield node, ZG.trend, TRENDS[gap.trend]
     if gap.previous is not None:
-        g.add((node, ZG.previousGap, gap.previous))
+        yield node, ZG.previousGap, gap.previous
     if gap.suggested_target is not None:
-        g.add(
-            (
-                node,
-                ZG.suggestedTarget,
-                Literal(format(gap.suggested_target.normalize(), "f"), datatype=XSD.decimal),
-            )
-        )
+        yield node, ZG.suggestedTarget, literal(gap.suggested_target)

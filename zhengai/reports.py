@@ -22,7 +22,12 @@ from zhengai.namespaces import LEVELS, SYSTEMS
 from zhengai.store import GraphStore
 
 FORMATS = ("table", "csv", "json", "md")
-SEVERITY_LABEL = {"red": "红色预警 red", "yellow": "黄色预警 yellow", "missing": "缺数据 missing", "closed": "已关闭 closed"}
+SEVERITY_LABEL = {
+    "red": "红色预警 red",
+    "yellow": "黄色预警 yellow",
+    "missing": "缺数据 missing",
+    "closed": "已关闭 closed",
+}
 STATUS_LABEL = {"new": "新 new", "persisting": "持续 persisting", "closed": "关闭 closed"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,7 +57,14 @@ def _tail(node: object) -> str:
 
 
 SEVERITY_KEYS = {"Violation": "red", "Warning": "yellow", "Info": "missing"}
-GRADE_KEYS = {"GradeA": "A", "GradeB": "B", "GradeC": "C", "Met": "met", "Unmet": "unmet", "MissingData": "missing"}
+GRADE_KEYS = {
+    "GradeA": "A",
+    "GradeB": "B",
+    "GradeC": "C",
+    "Met": "met",
+    "Unmet": "unmet",
+    "MissingData": "missing",
+}
 
 
 def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
@@ -85,7 +97,9 @@ def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
         )
     order = {"red": 0, "yellow": 1, "missing": 2, "closed": 3}
     level_order = {name: n for n, name in enumerate(LEVELS)}
-    return sorted(out, key=lambda g: (order.get(g.severity, 9), level_order.get(g.level, 9), g.indicator, g.subject))
+    return sorted(
+        out, key=lambda g: (order.get(g.severity, 9), level_order.get(g.level, 9), g.indicator, g.subject)
+    )
 
 
 # -- summaries ----------------------------------------------------------------------------------
@@ -133,7 +147,17 @@ def _cell(counts: dict[str, int]) -> str:
 
 
 def gaps_table(rows: list[GapRow], title: str) -> Table:
-    table = Table("ID", "严重 severity", "状态 status", "层面", "系统", "值 value", "说明 message", title=title, title_justify="left")
+    table = Table(
+        "ID",
+        "严重 severity",
+        "状态 status",
+        "层面",
+        "系统",
+        "值 value",
+        "说明 message",
+        title=title,
+        title_justify="left",
+    )
     colour = {"red": "red", "yellow": "yellow", "missing": "cyan", "closed": "green"}
     for r in rows:
         status = r.status + (f" ({r.trend})" if r.trend else "")
@@ -196,9 +220,23 @@ def to_markdown(rows: list[GapRow], title: str) -> str:
                 c = data[level].get(system, {})
                 cells.append(f"{c.get('red', 0)}/{c.get('yellow', 0)}/{c.get('missing', 0)}" if c else "·")
             lines.append(f"| {level} | " + " | ".join(cells) + " |")
-    lines += ["", "## 问题 Gaps", "", "| ID | 严重程度 | 状态 | 层面 | 系统 | 值 | 说明 |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 问题 Gaps",
+        "",
+        "| ID | 严重程度 | 状态 | 层面 | 系统 | 值 | 说明 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         status = r.status + (f" ({r.trend})" if r.trend else "")
-        cells = [r.id, SEVERITY_LABEL.get(r.severity, r.severity), status, r.level, r.system, r.value, r.message_zh]
+        cells = [
+            r.id,
+            SEVERITY_LABEL.get(r.severity, r.severity),
+            status,
+            r.level,
+            r.system,
+            r.value,
+            r.message_zh,
+        ]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"

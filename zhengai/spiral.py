@@ -59,7 +59,9 @@ def _open_rows(store: GraphStore, period: int, turn: Turn, say: Callable[[str], 
     return [r for r in gap_rows(store, graph) if r.severity != "closed"]
 
 
-def turn(store: GraphStore, from_period: int, to_period: int, progress: Callable[[str], None] | None = None) -> Turn:
+def turn(
+    store: GraphStore, from_period: int, to_period: int, progress: Callable[[str], None] | None = None
+) -> Turn:
     say = progress or (lambda _: None)
     result = Turn(from_period, to_period)
     before = {(r.indicator, r.subject): r for r in _open_rows(store, from_period, result, say)}
