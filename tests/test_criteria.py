@@ -53,7 +53,13 @@ def test_seed_grade_forms(text: str, a_line: Decimal, c_line: Decimal, unit: str
 def test_seed_ratio_forms_use_the_default_scale(text: str, ratio: tuple[str, str]) -> None:
     c = compile_criterion(text)
     assert c == Criterion(
-        text=text, kind="graded", a_line=D("0.9"), c_line=D("0.7"), unit="percent", ratio=ratio, default_scale=True
+        text=text,
+        kind="graded",
+        a_line=D("0.9"),
+        c_line=D("0.7"),
+        unit="percent",
+        ratio=ratio,
+        default_scale=True,
     )
 
 

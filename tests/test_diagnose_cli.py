@@ -49,7 +49,9 @@ def test_diagnose_formats(store: Path, tmp_path: Path) -> None:
     open_gaps = [g for g in data["gaps"] if g["severity"] != "closed"]
     assert len(open_gaps) == 47
     assert data["summary"]["专业"]["决策指挥"]["red"] >= 1
-    rows = list(csv.DictReader(io.StringIO(zg(store, "diagnose", "--period", "2025", "--format", "csv").stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(zg(store, "diagnose", "--period", "2025", "--format", "csv").stdout))
+    )
     assert {r["severity"] for r in rows} == {"red", "yellow", "missing", "closed"}
     assert all(r["message_zh"] for r in rows)
     md = tmp_path / "gaps.md"

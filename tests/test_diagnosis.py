@@ -37,7 +37,11 @@ def expected_gaps(year: int) -> set[tuple[str, str, str, str]]:
 
 
 def found(store: OxigraphStore, run: diagnosis.Run) -> set[tuple[str, str, str, str]]:
-    return {(r.indicator, r.subject, r.severity, r.grade) for r in gap_rows(store, run.graph) if r.severity != "closed"}
+    return {
+        (r.indicator, r.subject, r.severity, r.grade)
+        for r in gap_rows(store, run.graph)
+        if r.severity != "closed"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +69,15 @@ def test_messages_say_subject_period_value_and_standard_in_chinese_and_english(r
     assert graded
     for r in graded:
         assert re.fullmatch(
-            rf"{r.level} {re.escape(r.subject)} 2025 学年「.+」为 [\d.]+%?，低于 .+（(红|黄)色预警）", r.message_zh
+            rf"{r.level} {re.escape(r.subject)} 2025 学年「.+」为 [\d.]+%?，低于 .+（(红|黄)色预警）",
+            r.message_zh,
         ), r.message_zh
         assert "2025" in r.message_en and "warning" in r.message_en
     red = rows["2025/ZY-1.1.1-02/510202"]
-    assert red.message_zh == "专业 510202 2025 学年「专业年度建设目标」为 65%，低于 C 档线 70%，为 C 档（红色预警）"
+    assert (
+        red.message_zh
+        == "专业 510202 2025 学年「专业年度建设目标」为 65%，低于 C 档线 70%，为 C 档（红色预警）"
+    )
     assert red.value == "65%" and red.threshold == "70%"
     unmet = next(r for r in rows.values() if r.grade == "unmet" and r.level == "学校")
     assert unmet.message_zh.endswith("为「无」，应为「有」（红色预警）")

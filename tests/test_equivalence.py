@@ -31,7 +31,9 @@ import generate  # the synthetic college generator of bench/generate.py
     students=st.integers(1, 90),
     years=st.integers(1, 3),
 )
-def test_fast_path_equals_pyshacl(seed: int, majors: int, courses: int, teachers: int, students: int, years: int) -> None:
+def test_fast_path_equals_pyshacl(
+    seed: int, majors: int, courses: int, teachers: int, students: int, years: int
+) -> None:
     args = argparse.Namespace(
         seed=seed, majors=majors, courses=courses, teachers=teachers, students=students, years=years
     )

@@ -35,19 +35,8 @@ from zhengai.store import GraphStore
 
 ENGINES = ("fast", "pyshacl")
 SEVERITY_RANK = {SH.Violation: 3, SH.Warning: 2, SH.Info: 1}
-SEVERITY_NAMES = {SH.Violation: "red", SH.Warning: "yellow", SH.Info: "missing"}
-SEVERITY_ZH = {SH.Violation: "红色预警", SH.Warning: "黄色预警", SH.Info: "缺数据"}
 STATUS = {"new": ZG.New, "persisting": ZG.Persisting, "closed": ZG.Closed}
 TRENDS = {"improved": ZG.Improved, "worsened": ZG.Worsened, "unchanged": ZG.Unchanged}
-GRADE_CODES = {
-    ZG.GradeA: "A",
-    ZG.GradeB: "B",
-    ZG.GradeC: "C",
-    ZG.Met: "met",
-    ZG.Unmet: "unmet",
-    ZG.MissingData: "missing",
-}
-LEVEL_NAMES = {node: name for name, (_, node) in LEVELS.items()}
 
 
 @dataclass(frozen=True)
@@ -96,17 +85,6 @@ class Gap:
     focus: URIRef | None = None
     source_shape: URIRef | None = None
 
-    @property
-    def severity_name(self) -> str:
-        return SEVERITY_NAMES.get(self.severity, "closed") if self.severity else "closed"
-
-    @property
-    def grade_code(self) -> str:
-        return GRADE_CODES.get(self.grade, "") if self.grade else ""
-
-    def value_text(self) -> str:
-        return format_value(self.value, self.unit)
-
 
 @dataclass
 class Run:
@@ -124,11 +102,6 @@ class Run:
     findings: list[Problem] = field(default_factory=list)
     previous: URIRef | None = None
     previous_period: int | None = None
-    due_items: int = 0
-
-    @property
-    def open_gaps(self) -> list[Gap]:
-        return self.gaps
 
 
 # -- values and messages -----------------------------------------------------------------------

@@ -266,6 +266,26 @@ def _dec(value: Decimal) -> Literal:
     return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
 
 
+LINE_MESSAGES = {  # (which line, from a yearly target?) → (zh, en)
+    ("red", True): (
+        "低于 {period} 学年底线值 {line}（红色预警）",
+        "below the {period} bottom line {line} (red warning)",
+    ),
+    ("red", False): (
+        "低于 C 档线 {line}，为 C 档（红色预警）",
+        "below the grade C line {line}: grade C (red warning)",
+    ),
+    ("yellow", True): (
+        "低于 {period} 学年目标值 {line}（黄色预警）",
+        "below the {period} target {line} (yellow warning)",
+    ),
+    ("yellow", False): (
+        "低于 A 档线 {line}，为 B 档（黄色预警）",
+        "below the grade A line {line}: grade B (yellow warning)",
+    ),
+}
+
+
 def standard_message(s: Standard, which: str) -> tuple[str, str]:
     period = s.period
     if which == "missing":
@@ -281,30 +301,10 @@ def standard_message(s: Standard, which: str) -> tuple[str, str]:
             f"应为「{word}」（红色预警）",
             f"should be {word} ({'yes' if s.expected else 'no'}) (red warning)",
         )
-    assert s.red is not None or s.yellow is not None
-    if which == "red":
-        assert s.red is not None
-        line = s.line(s.red)
-        if s.origin == "target":
-            return (
-                f"低于 {period} 学年底线值 {line}（红色预警）",
-                f"below the {period} bottom line {line} (red warning)",
-            )
-        return (
-            f"低于 C 档线 {line}，为 C 档（红色预警）",
-            f"below the grade C line {line}: grade C (red warning)",
-        )
-    assert s.yellow is not None
-    line = s.line(s.yellow)
-    if s.origin == "target":
-        return (
-            f"低于 {period} 学年目标值 {line}（黄色预警）",
-            f"below the {period} target {line} (yellow warning)",
-        )
-    return (
-        f"低于 A 档线 {line}，为 B 档（黄色预警）",
-        f"below the grade A line {line}: grade B (yellow warning)",
-    )
+    threshold = s.red if which == "red" else s.yellow
+    assert threshold is not None
+    zh, en = LINE_MESSAGES[(which, s.origin == "target")]
+    return zh.format(period=period, line=s.line(threshold)), en.format(period=period, line=s.line(threshold))
 
 
 def _property_shape(
