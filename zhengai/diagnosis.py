@@ -340,16 +340,20 @@ def available_periods(store: GraphStore) -> list[int]:
     return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
 
 
-def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str:
-    before, after = SEVERITY_RANK.get(previous.severity, 0), SEVERITY_RANK.get(severity, 0)
-    both_graded = {previous.severity, severity} <= {SH.Violation, SH.Warning}
-    if both_graded and before != after:
+def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str | None:
+    """improved / worsened / unchanged; None when either year is missing data (nothing to compare)."""
+    if SH.Info in (previous.severity, severity):
+        return None
+    before, after = SEVERITY_RANK.get(previous.severity, 0), SEVERITY_RANK[severity]
+    if before != after:
         return "improved" if after < before else "worsened"
+    if previous.value is None or value is None or previous.value == value:
+        return "unchanged"
     try:
         old, new = Decimal(str(previous.value)), Decimal(str(value))
-    except (ArithmeticError, ValueError, TypeError):
+    except ArithmeticError:  # yes/no values: same severity, same standard
         return "unchanged"
-    if previous.value is None or value is None or old == new:
+    if old == new:
         return "unchanged"
     return "improved" if new > old else "worsened"
 
