@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__, diagnosis, reports, standards
+from zhengai import __version__, diagnosis, ownership, reports, standards
 from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
@@ -429,6 +430,190 @@ def shapes(
         )
     for finding in compiled.findings:
         err.print(f"  [yellow]![/] {finding}", highlight=False)
+
+
+# -- ownership ------------------------------------------------------------------------------------
+
+
+def _diagnosed_period(store: OxigraphStore, period: int | None) -> diagnosis.RunInfo:
+    runs = diagnosis.runs(store)
+    if period is None and runs:
+        period = max(r.period for r in runs)
+    info = diagnosis.latest_run(store, period) if period is not None else None
+    if info is None:
+        shown = period if period is not None else "—"
+        raise DiagnosisError(
+            f"{shown} 学年还没有诊断：请先运行 zhengai diagnose",
+            f"{shown} has not been diagnosed: run zhengai diagnose first",
+        )
+    return info
+
+
+def _owner_lines(owner: ownership.Owner) -> list[str]:
+    lines = [f"[bold]{owner.id}[/]  规则 rule {owner.rule}: {owner.rule_zh} / {owner.rule_en}"]
+    lines.append("  责任单位 units: " + ("、".join(n for _, n in owner.units) or "—"))
+    for o in owner.posts:
+        who = "、".join(f"{name}（{no}）" for no, name in o.post.holders)
+        if o.vacant:
+            acting = "、".join(f"{name}（{no}）" for no, name in o.acting) or "—"
+            where = f"{o.acting_post.code} {o.acting_post.name}" if o.acting_post else "—"
+            who = f"[yellow]空缺 vacant[/] → {where}: {acting}"
+        lines.append(f"  责任岗位 post: {o.post.code} {o.post.name}（{o.post.unit_name}） — {who}")
+    lines.append("  监督单位 supervising: " + ("、".join(owner.supervisors) or "—"))
+    lines.append("  数据提供 data provider: " + ("、".join(owner.data_providers) or "—"))
+    chain = " → ".join(f"{p.code} {p.name}" for p in owner.escalation)
+    lines.append(f"  上报链 escalation: {chain or '—'}")
+    for zh, en in owner.facts:
+        lines.append(f"  [dim]依据 because: {zh} / {en}[/]")
+    return lines
+
+
+@app.command()
+def owner(
+    gap_id: Annotated[str | None, typer.Argument(help="Gap id, e.g. 2025/ZY-1.1.1-02/510202.")] = None,
+    indicator: Annotated[
+        str | None, typer.Option(help="Indicator code (with --subject and --period).")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="Subject code.")] = None,
+    period: Annotated[int | None, typer.Option(help="Academic year.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Who owns a gap: unit, post, holder (or vacant → unit head), supervisor, data provider, escalation, rule."""
+    if gap_id is None:
+        if not (indicator and subject and period):
+            raise _fail(ZhengaiError(
+                "请给出问题编号，或同时给出 --indicator、--subject 与 --period",
+                "give a gap id, or --indicator, --subject and --period together",
+            ))  # fmt: skip
+        gap_id = f"{period}/{indicator}/{subject}"
+    try:
+        with _open() as store:
+            run_graph, gap = ownership.find_gap(store, gap_id)
+            answer = ownership.resolve(store, run_graph, gap).get(gap)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    if answer is None:
+        raise _fail(
+            DiagnosisError(
+                f"问题「{gap_id}」已关闭，没有责任人", f"gap '{gap_id}' is closed; it has no owner"
+            )
+        )
+    if fmt == "json":
+        sys.stdout.write(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    for line in _owner_lines(answer):
+        out.print(line, highlight=False)
+
+
+def _owned(
+    store: OxigraphStore, period: int | None
+) -> tuple[list[reports.GapRow], dict[str, ownership.Owner]]:
+    info = _diagnosed_period(store, period)
+    rows = reports.gap_rows(store, info.graph)
+    owners = {o.id: o for o in ownership.resolve(store, info.graph).values()}
+    return rows, owners
+
+
+def _owns(owner: ownership.Owner | None, post: str | None, person: str | None, unit: str | None) -> bool:
+    if owner is None:
+        return False
+    if post is not None:
+        return any(post in (o.post.code, o.acting_post.code if o.acting_post else None) for o in owner.posts)
+    if person is not None:
+        return any(person in {n for n, _ in (*o.post.holders, *o.acting)} for o in owner.posts)
+    return unit in {name for _, name in owner.units} or any(unit == o.post.unit_name for o in owner.posts)
+
+
+def _print_owned(
+    rows: list[reports.GapRow], owners: dict[str, ownership.Owner], fmt: str, title: str
+) -> None:
+    if fmt == "json":
+        data = [
+            {**dataclasses.asdict(r), "owner": owners[r.id].as_dict() if r.id in owners else None}
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt in ("csv", "md"):
+        text = reports.to_csv(rows) if fmt == "csv" else reports.to_markdown(rows, title)
+        sys.stdout.write(text)
+        return
+    table = Table(
+        "ID", "严重 severity", "状态 status", "规则 rule", "责任岗位 posts", "说明 message", title=title
+    )
+    for r in rows:
+        o = owners.get(r.id)
+        posts = "、".join(p.post.code + ("（空缺）" if p.vacant else "") for p in o.posts) if o else ""
+        rule = f"{o.rule} {o.rule_zh}" if o else ""
+        table.add_row(
+            r.id, reports.SEVERITY_LABEL.get(r.severity, r.severity), r.status, rule, posts, r.message_zh
+        )
+    out.print(table)
+    out.print(f"{len(rows)} 个问题 / gaps", highlight=False)
+
+
+@app.command()
+def mine(
+    post: Annotated[str | None, typer.Option(help="A post code (岗位识别编码).")] = None,
+    person: Annotated[str | None, typer.Option(help="A staff number (工号).")] = None,
+    unit: Annotated[str | None, typer.Option(help="A unit name.")] = None,
+    period: Annotated[int | None, typer.Option(help="Academic year (default: the latest diagnosed).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or md.")] = "table",
+) -> None:
+    """What do I own: the open gaps a post, person or unit owns, with the rule that decided it."""
+    _check_format(fmt)
+    if sum(x is not None for x in (post, person, unit)) != 1:
+        raise _fail(
+            ZhengaiError(
+                "请只给出 --post、--person、--unit 中的一个", "give exactly one of --post, --person, --unit"
+            )
+        )
+    try:
+        with _open() as store:
+            rows, owners = _owned(store, period)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    mine_rows = [r for r in rows if r.severity != "closed" and _owns(owners.get(r.id), post, person, unit)]
+    who = post or person or unit
+    _print_owned(mine_rows, owners, fmt, f"{who} 负责的问题 / gaps owned by {who}")
+
+
+@app.command()
+def gaps(
+    period: Annotated[int | None, typer.Option(help="Academic year (default: the latest diagnosed).")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only gaps this unit owns.")] = None,
+    severity: Annotated[str | None, typer.Option(help="red, yellow or missing.")] = None,
+    status: Annotated[str | None, typer.Option(help="new, persisting or closed.")] = None,
+    level: Annotated[str | None, typer.Option(help="学校, 专业, 课程, 教师 or 学生.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or md.")] = "table",
+) -> None:
+    """List the gaps of the latest run of a period, filtered; each with its owner's rule and posts."""
+    _check_format(fmt)
+    if severity not in (None, "red", "yellow", "missing"):
+        raise _fail(
+            ZhengaiError(
+                f"--severity 应为 red、yellow 或 missing：{severity}",
+                f"--severity is red, yellow or missing: {severity}",
+            )
+        )
+    if status not in (None, "new", "persisting", "closed"):
+        raise _fail(
+            ZhengaiError(
+                f"--status 应为 new、persisting 或 closed：{status}",
+                f"--status is new, persisting or closed: {status}",
+            )
+        )
+    try:
+        with _open() as store:
+            rows, owners = _owned(store, period)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    chosen = [
+        r for r in rows
+        if (severity is None or r.severity == severity) and (status is None or r.status == status)
+        and (level is None or r.level == level) and (unit is None or _owns(owners.get(r.id), None, None, unit))
+    ]  # fmt: skip
+    _print_owned(chosen, owners, fmt, "问题 / Gaps")
 
 
 if __name__ == "__main__":  # pragma: no cover

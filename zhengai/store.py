@@ -27,6 +27,9 @@ DEFAULT_STORE = Path(".zhengai") / "store"
 ONTOLOGY_GRAPH = graph("ontology")
 
 Row = dict[str, Node]
+# A query with this comment line sees every named graph as its default graph (patterns without
+# GRAPH match across graphs: a student → class → major → 二级学院 chain spans three graphs).
+UNION_DIRECTIVE = "# dataset: union of the named graphs"
 Triple = tuple[Node, Node, Node]
 
 
@@ -234,7 +237,9 @@ class OxigraphStore:
     def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
         subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
         try:
-            return self._store.query(sparql, substitutions=subs or None)
+            return self._store.query(
+                sparql, substitutions=subs or None, use_default_graph_as_union=UNION_DIRECTIVE in sparql
+            )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL 语法错误：{exc}", f"SPARQL syntax error: {exc}") from exc
         except RuntimeError as exc:

@@ -1,0 +1,320 @@
+"""Who owns a gap: the four rules of DESIGN §6, most specific first, as SPARQL in ``queries/``.
+
+1. ``owner_rule1_work_item.rq`` — a post whose work item supports the indicator, bound to the
+   subject or to a unit governing it;
+2. ``owner_rule2_responsible_post.rq`` — the indicator's 责任岗位 instantiated for the subject;
+3. ``owner_rule3_responsible_unit.rq`` — the 责任部门, else the unit behind 数据来源, and its head;
+4. ``owner_rule4_matrix.rq`` — the default units of the 五纵五横 matrix for (level, system).
+
+Each rule query runs once for one gap or for every gap of a run (``mine``, ``audit``); this module
+only picks, per gap, the first rule that answered, and adds what every answer states: holders
+(a vacant post falls back to its unit head's holder), the supervising units (监督控制 row), the
+data provider (the unit behind 数据来源), and the escalation chain up ``org:reportsTo``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+from rdflib.term import Node
+
+from zhengai import query_registry
+from zhengai.errors import DiagnosisError
+from zhengai.store import GraphStore
+
+RULES = (
+    (1, "owner_rule1_work_item", "岗位工作支撑该指标", "a work item of the post supports the indicator"),
+    (2, "owner_rule2_responsible_post", "指标的责任岗位", "the indicator's responsible post"),
+    (
+        3,
+        "owner_rule3_responsible_unit",
+        "指标的责任部门或数据来源部门",
+        "the responsible or data-source unit",
+    ),
+    (4, "owner_rule4_matrix", "五纵五横默认责任单位", "the default units of the matrix"),
+)
+HOW = {
+    "bound-subject": ("岗位的负责对象就是该对象", "the post is bound to the subject"),
+    "bound-governing": ("岗位负责管辖该对象的单位", "the post is bound to a unit governing the subject"),
+    "unit-governing": ("岗位所在单位管辖该对象", "the post's unit governs the subject"),
+    "responsible-unit": ("指标表写明的责任部门", "the responsible unit named in the catalogue"),
+    "data-source": ("指标数据来源所指的部门", "the unit named in the data source"),
+    "matrix-unit": ("矩阵单元列出的单位", "a unit listed in the matrix cell"),
+    "matrix-type": (
+        "矩阵单元列出的单位类型中管辖该对象的单位",
+        "the unit of the listed type governing the subject",
+    ),
+    "matrix-class": ("矩阵单元所指的全部同类单位", "every unit of the class the matrix cell names"),
+}
+
+SPECIFICITY = {how: n for n, how in enumerate(HOW)}
+
+
+@dataclass(frozen=True)
+class Post:
+    iri: URIRef
+    code: str
+    name: str
+    unit: URIRef | None
+    unit_name: str
+    holders: tuple[tuple[str, str], ...]  # (工号, 姓名)
+    boss: URIRef | None
+    until: str | None
+
+
+@dataclass
+class Organisation:
+    posts: dict[URIRef, Post] = field(default_factory=dict)
+    unit_names: dict[URIRef, str] = field(default_factory=dict)
+    heads: dict[URIRef, URIRef] = field(default_factory=dict)  # unit → head post
+
+    def chain(self, post: URIRef) -> list[Post]:
+        """The post and every post above it up ``org:reportsTo``, stopping at a cycle."""
+        out, seen = [], set()
+        current: URIRef | None = post
+        while current is not None and current in self.posts and current not in seen:
+            seen.add(current)
+            out.append(self.posts[current])
+            current = self.posts[current].boss
+        return out
+
+
+def organisation(store: GraphStore) -> Organisation:
+    org = Organisation()
+    holders: dict[URIRef, set[tuple[str, str]]] = defaultdict(set)
+    rows = store.select(query_registry.get("org_structure").text)
+    for r in rows:
+        if "unit" in r and "unitName" in r:
+            org.unit_names[r["unit"]] = str(r["unitName"])  # type: ignore[index]
+        if "unit" in r and "head" in r:
+            org.heads[r["unit"]] = r["head"]  # type: ignore[index,assignment]
+        if "holder" in r:
+            who = str(r.get("staffNumber", str(r["holder"]).rsplit("/", 1)[-1]))
+            holders[r["post"]].add((who, str(r.get("holderName", ""))))  # type: ignore[index]
+    for r in rows:
+        if "post" not in r or r["post"] in org.posts:
+            continue
+        post = r["post"]
+        org.posts[post] = Post(  # type: ignore[index]
+            iri=post,  # type: ignore[arg-type]
+            code=str(r["code"]),
+            name=str(r["name"]),
+            unit=r.get("unit"),  # type: ignore[arg-type]
+            unit_name=str(r.get("unitName", "")),
+            holders=tuple(sorted(holders.get(post, ()))),  # type: ignore[arg-type]
+            boss=r.get("boss"),  # type: ignore[arg-type]
+            until=str(r["until"]) if "until" in r else None,
+        )
+    return org
+
+
+@dataclass
+class OwningPost:
+    post: Post
+    vacant: bool
+    acting: tuple[tuple[str, str], ...]  # the unit head's holders when the post is vacant
+    acting_post: Post | None
+
+
+@dataclass
+class Owner:
+    """The ownership answer for one gap."""
+
+    gap: URIRef
+    id: str
+    rule: int
+    rule_zh: str
+    rule_en: str
+    units: list[tuple[URIRef, str]]
+    posts: list[OwningPost]
+    facts: list[tuple[str, str]]  # (zh, en), each a fact the rule used
+    supervisors: list[str]
+    data_providers: list[str]
+    escalation: list[Post]
+
+    def as_dict(self) -> dict[str, object]:
+        def post_dict(p: Post) -> dict[str, object]:
+            return {"code": p.code, "name": p.name, "unit": p.unit_name,
+                    "holders": [{"staff_number": n, "name": m} for n, m in p.holders]}  # fmt: skip
+
+        return {
+            "gap": self.id,
+            "rule": self.rule,
+            "rule_zh": self.rule_zh,
+            "rule_en": self.rule_en,
+            "units": [name for _, name in self.units],
+            "posts": [
+                {
+                    **post_dict(o.post),
+                    "vacant": o.vacant,
+                    "acting": [{"staff_number": n, "name": m} for n, m in o.acting],
+                    "acting_post": o.acting_post.code if o.acting_post else None,
+                }
+                for o in self.posts
+            ],
+            "facts": [{"zh": zh, "en": en} for zh, en in self.facts],
+            "supervisors": self.supervisors,
+            "data_providers": self.data_providers,
+            "escalation": [post_dict(p) for p in self.escalation],
+        }
+
+
+def _rule_rows(store: GraphStore, name: str, run: URIRef, gap: URIRef | None) -> dict[Node, list[dict]]:
+    query = query_registry.get(name)
+    bindings: dict[str, Node] = {"run": run}
+    if gap is not None:
+        bindings["gap"] = gap
+    out: dict[Node, list[dict]] = defaultdict(list)
+    for row in store.select(query.text, bindings):
+        out[row["gap"]].append(row)
+    return out
+
+
+def _owning_post(org: Organisation, post_iri: URIRef) -> OwningPost | None:
+    post = org.posts.get(post_iri)
+    if post is None:
+        return None
+    if post.holders:
+        return OwningPost(post, False, (), None)
+    head = org.heads.get(post.unit) if post.unit is not None else None
+    seen: set[URIRef] = {post_iri}
+    # a vacant post falls back to its unit head; a vacant head, to the post it reports to
+    candidate = head if head is not None and head != post_iri else post.boss
+    while candidate is not None and candidate not in seen and candidate in org.posts:
+        seen.add(candidate)
+        acting = org.posts[candidate]
+        if acting.holders:
+            return OwningPost(post, True, acting.holders, acting)
+        candidate = acting.boss
+    return OwningPost(post, True, (), None)
+
+
+def resolve(store: GraphStore, run: URIRef, gap: URIRef | None = None) -> dict[Node, Owner]:
+    """The owner of ``gap`` (or of every open gap of ``run``)."""
+    org = organisation(store)
+    context: dict[Node, dict] = {}
+    supervisors: dict[Node, set[str]] = defaultdict(set)
+    query = query_registry.get("gap_context")
+    bindings: dict[str, Node] = {"run": run} if gap is None else {"run": run, "gap": gap}
+    for row in store.select(query.text, bindings):
+        context[row["gap"]] = row
+        if "supervisor" in row:
+            supervisors[row["gap"]].add(org.unit_names.get(row["supervisor"], str(row["supervisor"])))  # type: ignore[arg-type]
+    by_rule = {number: _rule_rows(store, name, run, gap) for number, name, _, _ in RULES}
+    providers: dict[Node, set[str]] = defaultdict(set)
+    for g, rows in by_rule[3].items():
+        for row in rows:
+            if row["how"].toPython() == "data-source":  # type: ignore[union-attr]
+                providers[g].add(org.unit_names.get(row["unit"], ""))  # type: ignore[arg-type]
+    owners: dict[Node, Owner] = {}
+    for g, ctx in context.items():
+        for number, _, zh, en in RULES:
+            rows = by_rule[number].get(g)
+            if not rows:
+                continue
+            # within a rule the most specific binding wins (HOW is ordered most specific first)
+            best = min(SPECIFICITY[str(r["how"])] for r in rows)
+            rows = [r for r in rows if SPECIFICITY[str(r["how"])] == best]
+            owners[g] = _answer(org, g, ctx, number, zh, en, rows, supervisors[g], providers[g])
+            break
+    return owners
+
+
+def _answer(
+    org: Organisation,
+    gap: Node,
+    ctx: dict,
+    rule: int,
+    rule_zh: str,
+    rule_en: str,
+    rows: list[dict],
+    supervisors: set[str],
+    providers: set[str],
+) -> Owner:
+    units: dict[URIRef, str] = {}
+    posts: dict[URIRef, OwningPost] = {}
+    facts: list[tuple[str, str]] = []
+    for row in rows:
+        unit = row.get("unit")
+        if unit is not None:
+            units[unit] = org.unit_names.get(unit, str(unit))
+        post_iri = row.get("post")
+        if post_iri is not None and post_iri not in posts:
+            owning = _owning_post(org, post_iri)
+            if owning is not None:
+                posts[post_iri] = owning
+        how_zh, how_en = HOW.get(str(row.get("how", "")), ("", ""))
+        detail = str(
+            row.get("text") or row.get("postName") or row.get("workName") or row.get("cellName") or ""
+        )
+        via = row.get("via")
+        via_text = org.unit_names.get(via, str(via).rsplit("/", 1)[-1]) if via is not None else ""
+        post_text = org.posts[post_iri].code if post_iri in org.posts else ""
+        fact_zh = "；".join(
+            x
+            for x in (
+                how_zh,
+                post_text and f"岗位 {post_text}",
+                via_text and f"经由 {via_text}",
+                detail and f"依据 {detail}",
+            )
+            if x
+        )
+        fact_en = "; ".join(
+            x
+            for x in (
+                how_en,
+                post_text and f"post {post_text}",
+                via_text and f"via {via_text}",
+                detail and f"from {detail}",
+            )
+            if x
+        )
+        if (fact_zh, fact_en) not in facts:
+            facts.append((fact_zh, fact_en))
+    chain_start = next(iter(posts), None)
+    escalation = org.chain(chain_start) if chain_start is not None else []
+    if not escalation and units:
+        head = org.heads.get(next(iter(units)))
+        escalation = org.chain(head) if head is not None else []
+    return Owner(
+        gap=gap,  # type: ignore[arg-type]
+        id=str(ctx["id"]),
+        rule=rule,
+        rule_zh=rule_zh,
+        rule_en=rule_en,
+        units=sorted(units.items(), key=lambda kv: kv[1]),
+        posts=sorted(posts.values(), key=lambda o: o.post.code),
+        facts=facts,
+        supervisors=sorted(supervisors),
+        data_providers=sorted(p for p in providers if p),
+        escalation=escalation,
+    )
+
+
+def find_gap(store: GraphStore, gap_id: str) -> tuple[URIRef, URIRef]:
+    """(run graph, gap) of a gap id such as ``2025/ZY-1.1.1-02/510202``, in the latest run of its period."""
+    from zhengai.diagnosis import latest_run
+
+    period_text = gap_id.split("/", 1)[0]
+    if not period_text.isdigit():
+        raise DiagnosisError(
+            f"问题编号应写作 学年/指标编码/对象编码，如 2025/ZY-1.1.1-02/510202：「{gap_id}」",
+            f"a gap id reads period/indicator/subject, e.g. 2025/ZY-1.1.1-02/510202: '{gap_id}'",
+        )
+    info = latest_run(store, int(period_text))
+    if info is None:
+        raise DiagnosisError(
+            f"{period_text} 学年还没有诊断：请先运行 zhengai diagnose --period {period_text}",
+            f"{period_text} has not been diagnosed: run zhengai diagnose --period {period_text} first",
+        )
+    query = query_registry.get("gap_by_id")
+    rows = store.select(query.text, query.bindings({"run": str(info.graph), "id": gap_id}))
+    if not rows:
+        raise DiagnosisError(
+            f"{period_text} 学年最近一次诊断中没有问题「{gap_id}」",
+            f"no gap '{gap_id}' in the latest run of {period_text}",
+        )
+    return info.graph, rows[0]["gap"]  # type: ignore[return-value]
