@@ -214,9 +214,9 @@ def resolve(store: GraphStore, run: URIRef, gap: URIRef | None = None) -> dict[N
             rows = by_rule[number].get(g)
             if not rows:
                 continue
-            # within a rule the most specific binding wins (HOW is ordered most specific first)
-            best = min(SPECIFICITY[str(r["how"])] for r in rows)
-            rows = [r for r in rows if SPECIFICITY[str(r["how"])] == best]
+            if number < 4:  # the most specific binding wins (HOW is ordered most specific first)
+                best = min(SPECIFICITY[str(r["how"])] for r in rows)
+                rows = [r for r in rows if SPECIFICITY[str(r["how"])] == best]
             owners[g] = _answer(org, g, ctx, number, zh, en, rows, supervisors[g], providers[g])
             break
     return owners
