@@ -21,6 +21,8 @@ demo: install
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2024 --format csv --out $(dir $(STORE))gaps-2024.csv
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2025
 	$(BIN)/zhengai --store $(STORE) spiral --from 2024 --to 2025
+	$(BIN)/zhengai --store $(STORE) owners --severity red
+	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
 
 lint: install
 	$(BIN)/ruff check .

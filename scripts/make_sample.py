@@ -469,7 +469,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in SCHOOL_ROWS],
         [r[:3] for r in SCHOOL_ROWS],
         (1, 2, 3),
-        [{"checkpoint": r[3], "criterion": r[4]} for r in SCHOOL_ROWS],
+        [{"checkpoint": r[3], "criterion": r[4], "source": r[5]} for r in SCHOOL_ROWS],
     )
     add(
         "专业",
@@ -479,7 +479,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in MAJOR_ROWS],
         [r[:3] for r in MAJOR_ROWS],
         (1, 2, 3),
-        [{"checkpoint": r[3], "criterion": r[4]} for r in MAJOR_ROWS],
+        [{"checkpoint": r[3], "criterion": r[4], "source": r[5]} for r in MAJOR_ROWS],
     )
     add(
         "课程",
@@ -489,7 +489,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in COURSE_ROWS],
         [r[:3] for r in COURSE_ROWS],
         (1, 2, 3, 6),
-        [{"checkpoint": r[2], "criterion": r[4]} for r in COURSE_ROWS],
+        [{"checkpoint": r[2], "criterion": r[4], "source": r[5]} for r in COURSE_ROWS],
     )
     add(
         "教师",
@@ -499,7 +499,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in TEACHER_ROWS],
         [r[:3] for r in TEACHER_ROWS],
         (1, 2),
-        [{"checkpoint": r[2], "criterion": None} for r in TEACHER_ROWS],
+        [{"checkpoint": r[2], "criterion": None, "source": r[4]} for r in TEACHER_ROWS],
     )
     add(
         "学生",
@@ -509,7 +509,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in STUDENT_ROWS],
         [r[:4] for r in STUDENT_ROWS],
         (1, 2, 3, 4, 5, 6),
-        [{"checkpoint": r[4], "criterion": None} for r in STUDENT_ROWS],
+        [{"checkpoint": r[4], "criterion": None, "source": None} for r in STUDENT_ROWS],
     )
     wb.save(path)
     return indicators
@@ -1062,6 +1062,54 @@ def expected_gap(
     return {"C": ("Violation", "C"), "unmet": ("Violation", "unmet"), "B": ("Warning", "B")}.get(grade)
 
 
+# The data sources that name a unit (ownership rule 3); every other source names none.
+SOURCES_NAMING_A_UNIT = {
+    "教务：教务系统": "教务处",
+    "校人事处": "人事处",
+    "各二级学院": "the subject's 二级学院",
+    "二级学院": "the subject's 二级学院",
+}
+
+
+def expected_audit(indicators: dict[str, list[dict[str, object]]]) -> list[tuple[str, str]]:
+    """(check, node) of every structural fault the sample is built with; zhengai audit must find
+    exactly these. Nodes are indicator and post codes, duty texts and work-item texts."""
+    out: list[tuple[str, str]] = []
+    supported = {checkpoint for *_, items in WORK_ITEMS for _, checkpoint in items}
+    for level, infos in indicators.items():
+        for i in infos:
+            code = str(i["code"])
+            if i["criterion"] is None:
+                out.append(("IndicatorCriterion", code))
+            if i["source"] is None:
+                out.append(("IndicatorSource", code))
+            owned = (
+                i["checkpoint"] in supported
+                or (level, str(i["checkpoint"])) in RESPONSIBLE
+                or i["source"] in SOURCES_NAMING_A_UNIT
+            )
+            if not owned:
+                out.append(("MatrixOnly", code))
+    with_work = {item[4] for item in WORK_ITEMS}
+    for code, _, _, _, _, _, until in POSTS:
+        if code not in with_work:
+            out.append(("PostWork", code))
+        if code in VACANT:
+            out.append(("PostHolder", code))
+        elif until is not None:  # every 失效日期 in the sample is in the past
+            out.append(("ExpiredPost", code))
+    out += [("WorkItem", work) for _, _, work, standard, _, _ in WORK_ITEMS if standard is None]
+    unit_type = {name: kind for name, kind, _, _ in UNITS}
+    claims: dict[str, set[str]] = {}
+    for unit, inside, outside in DUTIES:
+        for text in f"{inside}\n{outside or ''}".split("\n"):
+            if text.strip():
+                claims.setdefault(text.strip(), set()).add(unit_type[unit])
+    out += [("DoubleClaim", text) for text, kinds in claims.items() if len(kinds) > 1]
+    out += [("OrphanDuty", duty) for _, duty, *_ in WORK_ITEMS if duty not in claims]
+    return sorted(set(out))
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20251)
@@ -1077,6 +1125,10 @@ def main() -> None:
         OUT / "expected_gaps.csv",
     )
     targets(OUT / "年度目标.xlsx", indicators)
+    with (OUT / "expected_audit.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["check", "node"])
+        writer.writerows(expected_audit(indicators))
     with (OUT / "expected_counts.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["what", "count"])

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__, diagnosis, ownership, reports, standards
+from zhengai import __version__, audit, diagnosis, ownership, reports, standards
 from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
@@ -614,6 +614,65 @@ def gaps(
         and (level is None or r.level == level) and (unit is None or _owns(owners.get(r.id), None, None, unit))
     ]  # fmt: skip
     _print_owned(chosen, owners, fmt, "问题 / Gaps")
+
+
+@app.command()
+def owners(
+    period: Annotated[int | None, typer.Option(help="Academic year (default: the latest diagnosed).")] = None,
+    severity: Annotated[str, typer.Option(help="red, yellow or missing.")] = "red",
+) -> None:
+    """The owner of every gap of one severity (default: the red ones), one block per gap."""
+    try:
+        with _open() as store:
+            rows, answers = _owned(store, period)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    chosen = [r for r in rows if r.severity == severity]
+    out.print(
+        f"[bold]{severity} 问题的责任人 / owners of the {severity} gaps: {len(chosen)}[/]", highlight=False
+    )
+    for r in chosen:
+        answer = answers.get(r.id)
+        out.print(f"[dim]{r.message_zh}[/]", highlight=False)
+        for line in _owner_lines(answer) if answer else [f"{r.id}: —"]:
+            out.print(line, highlight=False)
+
+
+@app.command("audit")
+def audit_(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or md.")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write json/md here.")] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 on findings of this severity: none, violation, warning.")
+    ] = "none",
+) -> None:
+    """Structural audit: SHACL (shapes/audit.ttl) and graph checks (cycles, reach, claims, ownership)."""
+    if fmt not in ("table", "json", "md"):
+        raise _fail(ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' (table, json, md)"))
+    try:
+        with _open() as store:
+            report = audit.audit(store)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    if fmt == "json":
+        _emit(audit.to_json(report), out_file)
+    elif fmt == "md":
+        _emit(audit.to_markdown(report), out_file)
+    else:
+        summary = Table("检查 check", "违规 violation", "警告 warning", title="结构审计 / Structural audit")
+        for check, counts in sorted(report.summary().items()):
+            zh, en = audit.CHECKS.get(check, (check, check))
+            summary.add_row(f"{zh} / {en}", str(counts.get("violation", 0)), str(counts.get("warning", 0)))
+        out.print(summary)
+        table = Table(
+            "严重 severity", "检查 check", "对象 node", "说明 message", "来源 source", title="发现 / Findings"
+        )
+        for f in report.findings:
+            table.add_row(audit.SEVERITY_LABEL[f.severity], f.title[0], f.node, f.message_zh, f.location.zh())
+        out.print(table)
+    severities = {f.severity for f in report.findings}
+    if (fail_on == "violation" and "violation" in severities) or (fail_on == "warning" and severities):
+        raise typer.Exit(EXIT_GAPS)
 
 
 if __name__ == "__main__":  # pragma: no cover
