@@ -39,7 +39,7 @@ def phase_load(store: Path, data: Path) -> dict[str, object]:
     started = time.perf_counter()
     files = {}
     with OxigraphStore(store) as s:
-        for path, kind in batch_order(sorted(data.glob("*.xlsx")), None):
+        for path, kind in batch_order(sorted([*data.glob("*.xlsx"), *data.glob("*.csv")]), None):
             t = time.perf_counter()
             report = load_file(s, path, kind)
             files[path.name] = {"rows": report.rows, "seconds": round(time.perf_counter() - t, 2)}

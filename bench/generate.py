@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -102,7 +103,11 @@ class College:
 
     def write(self, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
-        written = [out / "监测指标.xlsx"]
+        written = [out / "matrix.csv"]
+        shutil.copyfile(
+            Path(__file__).resolve().parent.parent / "data" / "matrix.csv", written[0]
+        )  # the default 五纵五横
+        written.append(out / "监测指标.xlsx")
         self.indicators = make_sample.catalogue(written[0])
         written.append(self.org(out / "组织.xlsx"))
         written.append(self.subjects(out / "对象.xlsx"))

@@ -9,6 +9,7 @@ so that access can be granted per graph. Every governing link (a major's 二级�
 
 from __future__ import annotations
 
+import networkx as nx
 from rdflib import Graph, Literal, URIRef
 
 from zhengai.errors import Location
@@ -116,6 +117,7 @@ def load(
     if "学生" in tables:
         _students(subjects, students, tables["学生"], majors, problems)
     problems.raise_if_any()
+    close_governed_by(subjects, teachers, students)
 
     graphs = {SUBJECTS_GRAPH: subjects}
     if "教师" in tables:
@@ -126,6 +128,20 @@ def load(
         del graphs[SUBJECTS_GRAPH]
     rows = sum(len(t.rows) for t in tables.values())
     return LoadResult(KIND, graphs, rows, problems.findings)
+
+
+def close_governed_by(*graphs: Graph) -> None:
+    """Make ``zg:governedBy`` transitive within the load: a student is governed by its class, its
+    major and the major's 二级学院 directly, so ownership queries follow one link, not a path."""
+    chain = nx.DiGraph()
+    home: dict[object, Graph] = {}
+    for g in graphs:
+        for s, _, o in g.triples((None, ZG.governedBy, None)):
+            chain.add_edge(s, o)
+            home.setdefault(s, g)
+    for node, g in home.items():
+        for above in nx.descendants(chain, node):
+            g.add((node, ZG.governedBy, above))
 
 
 def _named(g: Graph, node: URIRef, code: str, name: str, row: TableRow) -> None:

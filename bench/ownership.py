@@ -1,0 +1,76 @@
+"""Ownership and audit timings on a loaded, diagnosed store (e.g. the large synthetic college).
+
+    python bench/ownership.py --store PATH [--samples 200]
+
+Prints p50 and p95 of `owner` for one gap (in-process: the four rule queries bound to the gap,
+plus the organisation and context), of `mine` for the unit owning the most gaps (all rules for
+every open gap of the run, then the filter), and the time of `audit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+from zhengai import diagnosis, ownership
+from zhengai.audit import audit
+from zhengai.store import OxigraphStore
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms (n={len(ordered)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with OxigraphStore(args.store) as store:
+        run = diagnosis.runs(store)[-1]
+        gaps = [
+            r["gap"]
+            for r in store.select(
+                "SELECT ?g ?gap WHERE { GRAPH ?g { ?gap a <http://www.w3.org/ns/shacl#ValidationResult> } }",
+                {"g": run.graph},
+            )
+        ]
+        print(f"run {run.graph.rsplit('/', 1)[-1]}: {len(gaps)} open gaps")
+        chosen = random.Random(args.seed).sample(gaps, min(args.samples, len(gaps)))
+        times = []
+        for gap in chosen:
+            t = time.perf_counter()
+            answer = ownership.resolve(store, run.graph, gap)
+            times.append(time.perf_counter() - t)
+            assert gap in answer
+        print(f"owner (one gap): {percentiles(times)}")
+        t = time.perf_counter()
+        owners = ownership.resolve(store, run.graph)
+        bulk = time.perf_counter() - t
+        rules = Counter(o.rule for o in owners.values())
+        units = Counter(name for o in owners.values() for _, name in o.units)
+        unit, _count = units.most_common(1)[0]
+        print(
+            f"resolve every gap of the run: {bulk:.2f}s for {len(owners)} gaps; rules {dict(sorted(rules.items()))}"
+        )
+        mine = []
+        for _ in range(5):
+            t = time.perf_counter()
+            answers = ownership.resolve(store, run.graph)
+            owned = [o for o in answers.values() if unit in {n for _, n in o.units}]
+            mine.append(time.perf_counter() - t)
+        print(f"mine --unit {unit} ({len(owned)} gaps): {percentiles(mine)}")
+        t = time.perf_counter()
+        report = audit(store)
+        print(f"audit: {time.perf_counter() - t:.2f}s, {len(report.findings)} findings")
+
+
+if __name__ == "__main__":
+    main()
