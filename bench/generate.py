@@ -108,7 +108,7 @@ class College:
             Path(__file__).resolve().parent.parent / "data" / "matrix.csv", written[0]
         )  # the default 五纵五横
         written.append(out / "监测指标.xlsx")
-        self.indicators = make_sample.catalogue(written[0])
+        self.indicators = make_sample.catalogue(written[1])
         written.append(self.org(out / "组织.xlsx"))
         written.append(self.subjects(out / "对象.xlsx"))
         first = 2025 - self.args.years + 1
