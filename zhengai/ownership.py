@@ -252,26 +252,11 @@ def _answer(
         via = row.get("via")
         via_text = org.unit_names.get(via, str(via).rsplit("/", 1)[-1]) if via is not None else ""
         post_text = org.posts[post_iri].code if post_iri in org.posts else ""
-        fact_zh = "；".join(
-            x
-            for x in (
-                how_zh,
-                post_text and f"岗位 {post_text}",
-                via_text and f"经由 {via_text}",
-                detail and f"依据 {detail}",
-            )
-            if x
-        )
-        fact_en = "; ".join(
-            x
-            for x in (
-                how_en,
-                post_text and f"post {post_text}",
-                via_text and f"via {via_text}",
-                detail and f"from {detail}",
-            )
-            if x
-        )
+        fact_zh, fact_en = (
+            sep.join(x for x in (how, post_text and f"{words[0]} {post_text}", via_text and f"{words[1]} {via_text}",
+                                 detail and f"{words[2]} {detail}") if x)
+            for sep, how, words in (("；", how_zh, ("岗位", "经由", "依据")), ("; ", how_en, ("post", "via", "from")))
+        )  # fmt: skip
         if (fact_zh, fact_en) not in facts:
             facts.append((fact_zh, fact_en))
     chain_start = next(iter(posts), None)
