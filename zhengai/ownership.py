@@ -202,7 +202,13 @@ def resolve(store: GraphStore, run: URIRef, gap: URIRef | None = None) -> dict[N
         context[row["gap"]] = row
         if "supervisor" in row:
             supervisors[row["gap"]].add(org.unit_names.get(row["supervisor"], str(row["supervisor"])))  # type: ignore[arg-type]
-    by_rule = {number: _rule_rows(store, name, run, gap) for number, name, _, _ in RULES}
+    by_rule = {number: _rule_rows(store, name, run, gap) for number, name, _, _ in RULES[:3]}
+    # the matrix (rule 4) is asked only for the gaps rules 1–3 left unanswered: one small query
+    # per gap is far cheaper than the matrix for every gap of a large run
+    unanswered = [g for g in context if not any(g in by_rule[n] for n in (1, 2, 3))]
+    by_rule[4] = defaultdict(list)
+    for g in unanswered:
+        by_rule[4].update(_rule_rows(store, RULES[3][1], run, g))  # type: ignore[arg-type]
     providers: dict[Node, set[str]] = defaultdict(set)
     for g, rows in by_rule[3].items():
         for row in rows:
