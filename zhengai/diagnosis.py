@@ -79,9 +79,7 @@ class Gap:
     status: str = "new"
     trend: str | None = None
     previous: URIRef | None = None
-    previous_value: Literal | None = None
     suggested_target: Decimal | None = None
-    observation: URIRef | None = None
     focus: URIRef | None = None
     source_shape: URIRef | None = None
 
@@ -396,7 +394,6 @@ def _gaps(
             unit=standard.unit or ind.unit,
             message_zh=zh,
             message_en=en,
-            observation=r.observation,
             focus=r.focus,
             source_shape=r.source_shape,
         )
@@ -417,7 +414,7 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
         prior = before.pop((gap.indicator, gap.subject), None)
         if prior is None:
             continue
-        gap.status, gap.previous, gap.previous_value = "persisting", prior.iri, prior.value
+        gap.status, gap.previous = "persisting", prior.iri
         gap.trend = _trend(prior, gap.severity, gap.value)  # type: ignore[arg-type]
         if gap.severity == SH.Violation and gap.threshold is not None:
             gap.suggested_target = gap.threshold
@@ -445,7 +442,6 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
                 message_en=f"{subject_code} '{label}': the {info.period} gap is closed in {run.period}",
                 status="closed",
                 previous=prior.iri,
-                previous_value=prior.value,
             )
         )
 

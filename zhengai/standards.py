@@ -105,11 +105,6 @@ class Compiled:
     standards: list[Standard] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
 
-    def by_indicator(self) -> dict[str, list[Standard]]:
-        out: dict[str, list[Standard]] = {}
-        for s in self.standards:
-            out.setdefault(s.indicator.code, []).append(s)
-        return out
 
 
 # -- reading what the standards are made of -------------------------------------------------------
