@@ -638,6 +638,21 @@ def owners(
             out.print(line, highlight=False)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (FastAPI, OpenAPI at /docs) over the store until interrupted."""
+    import uvicorn
+
+    from zhengai.api.app import create_app
+
+    path = store_path(State.store_location)
+    out.print(f"zhengai API on http://{host}:{port}/docs  (store {path})", highlight=False)
+    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")
+
+
 @app.command("audit")
 def audit_(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or md.")] = "table",

@@ -106,7 +106,6 @@ class Compiled:
     findings: list[Problem] = field(default_factory=list)
 
 
-
 # -- reading what the standards are made of -------------------------------------------------------
 
 
