@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STORE  ?= .zhengai/demo-store
+PORT   ?= 8000
+SERVE  ?= yes
 
 .PHONY: install demo test lint sample bench clean
 
@@ -23,6 +25,8 @@ demo: install
 	$(BIN)/zhengai --store $(STORE) spiral --from 2024 --to 2025
 	$(BIN)/zhengai --store $(STORE) owners --severity red
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
+	@echo "Serving the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
+	@if [ "$(SERVE)" != "no" ]; then $(BIN)/zhengai --store $(STORE) serve --port $(PORT); fi
 
 lint: install
 	$(BIN)/ruff check .
