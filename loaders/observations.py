@@ -59,6 +59,13 @@ TARGET_COLUMNS = (
 PERCENT_WORDS = ("率", "占比", "比例", "%")
 
 
+def is_percent(label: str, criterion: str | None, denominator: str | None) -> bool:
+    """Whether an indicator's values are percentages (stored as fractions): it has a denominator,
+    or its label or criterion speaks of a rate, share or %. The diagnosis formats by the same rule."""
+    text = f"{label} {criterion or ''}"
+    return bool(denominator) or any(w in text for w in PERCENT_WORDS)
+
+
 def observations_graph(year: int) -> URIRef:
     return graph(f"observations/{year}")
 
@@ -78,8 +85,7 @@ class IndicatorInfo:
 
     @property
     def is_percent(self) -> bool:
-        text = " ".join(t for t in (self.label, self.criterion or "") if t)
-        return bool(self.denominator) or any(w in text for w in PERCENT_WORDS)
+        return is_percent(self.label, self.criterion, self.denominator)
 
 
 @dataclass

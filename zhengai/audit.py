@@ -25,7 +25,7 @@ from rdflib.namespace import RDF
 
 from zhengai import query_registry
 from zhengai.errors import Location
-from zhengai.namespaces import GRAPH_BASE, SH, ZG
+from zhengai.namespaces import GRAPH_BASE, ORG, RDFS, SH, SKOS, ZG
 from zhengai.resources import read_text
 from zhengai.store import GraphStore
 
@@ -98,15 +98,11 @@ def _structure_graph(store: GraphStore) -> Graph:
 
 
 def _label(g: Graph, node: URIRef) -> str:
-    for prop in (
-        ZG.postCode,
-        URIRef("http://www.w3.org/2004/02/skos/core#notation"),
-        URIRef("http://www.w3.org/ns/org#identifier"),
-    ):
+    for prop in (ZG.postCode, SKOS.notation, ORG.identifier):
         value = g.value(node, prop)
         if value is not None:
             return str(value)
-    label = g.value(node, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
+    label = g.value(node, RDFS.label)
     return str(label) if label is not None else str(node).rsplit("/", 1)[-1]
 
 

@@ -32,11 +32,11 @@ from rdflib.collection import Collection
 from zhengai import query_registry
 from zhengai.criteria import Criterion, NotCheckable, Unit, compile_criterion, threshold_text
 from zhengai.errors import Location, Problem
+from zhengai.loaders.observations import is_percent
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, SKOS, XSD, ZG, iri
 from zhengai.store import GraphStore
 
 Kind = Lit["evidence", "boolean", "graded", "none"]
-PERCENT_WORDS = ("率", "占比", "比例", "%")
 LEVEL_NAMES = {node: name for name, (_, node) in LEVELS.items()}
 LEVEL_EN = {"学校": "School", "专业": "Major", "课程": "Course", "教师": "Teacher", "学生": "Student"}
 
@@ -58,8 +58,7 @@ class Indicator:
 
     @property
     def unit(self) -> Unit:
-        text = f"{self.label} {self.criterion or ''}"
-        return "percent" if self.denominator or any(w in text for w in PERCENT_WORDS) else "count"
+        return "percent" if is_percent(self.label, self.criterion, self.denominator) else "count"
 
 
 @dataclass(frozen=True)
