@@ -1,102 +1,122 @@
-"""The HTTP API: a FastAPI app over one store. This first part is read-only and serves no personal
-data: health, indicators, diagnosis runs and their aggregate summaries. Roles, uploads, gaps with
-owners and the SPARQL endpoint come with the API issue.
+"""The HTTP API: a FastAPI app over one store.
 
-Every error has one body: ``{"code": …, "zh": …, "en": …, "problems": [{zh, en, file, sheet, row,
-column}, …]}``.
+REST resources (``resources.py``), the SPARQL 1.1 Protocol endpoint (``endpoint.py``), roles from
+API tokens (``roles.py``). Every error has one body::
+
+    {"code": …, "zh": …, "en": …, "problems": [{zh, en, file, sheet, row, column}, …]}
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from zhengai import __version__, diagnosis, query_registry, reports
-from zhengai.errors import DiagnosisError, ZhengaiError
-from zhengai.store import OxigraphStore
-from zhengai.views import render_term
+from zhengai import __version__
+from zhengai.errors import ZhengaiError
 
-STATUS = {"bad_input": 400, "bad_query": 400, "diagnosis_error": 404, "store_error": 503}
+from . import endpoint, resources
+from .service import Service, Settings
+
+STATUS = {
+    "bad_input": 400,
+    "bad_query": 400,
+    "refused": 403,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "diagnosis_error": 404,
+    "not_acceptable": 406,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "query_too_large": 422,
+    "query_busy": 503,
+    "query_timeout": 503,
+    "store_error": 503,
+}
+HTTP_TEXT = {
+    401: ("需要有效的令牌", "a valid token is needed"),
+    404: ("没有这个资源", "no such resource"),
+    405: ("此资源不支持该方法", "this method is not allowed on this resource"),
+}
 
 
-def create_app(store_path: Path) -> FastAPI:
+def _body(code: str, zh: str, en: str, problems: list[dict[str, object]] | None = None) -> dict[str, object]:
+    return {"code": code, "zh": zh, "en": en, "problems": problems or []}
+
+
+def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = OxigraphStore(store_path)
+        app.state.service = Service(store_path, settings)
         try:
             yield
         finally:
-            app.state.store.close()
+            app.state.service.close()
 
     app = FastAPI(
         title="zhengai · 诊改知识图谱",
         version=__version__,
-        description="Gaps, owners and the knowledge graph of a college's 诊改 system.",
+        description=(
+            "Gaps, owners and the knowledge graph of a college's 诊改 system. Send "
+            "`Authorization: Bearer <token>`; without one the caller has the public role."
+        ),
         lifespan=lifespan,
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+        )
+
+    @app.middleware("http")
+    async def upload_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Refuse an upload by its declared length, before the body is read at all."""
+        if request.method == "POST" and request.url.path.rstrip("/").endswith("/loads"):
+            length = request.headers.get("content-length")
+            limit = settings.upload.max_bytes + 64 * 1024  # room for the form's own fields
+            if length is None or not length.isdigit():
+                return JSONResponse(
+                    _body("length_required", "上传须带 Content-Length", "an upload needs a Content-Length"),
+                    status_code=411,
+                )
+            if int(length) > limit:
+                mb = settings.upload.max_bytes // (1024 * 1024)
+                return JSONResponse(
+                    _body("payload_too_large", f"上传超过 {mb} MB 的上限", f"the upload is larger than the {mb} MB limit"),
+                    status_code=413,
+                )
+        return await call_next(request)
 
     @app.exception_handler(ZhengaiError)
     async def zhengai_error(_: Request, exc: ZhengaiError) -> JSONResponse:
-        body = {"code": exc.code, "zh": exc.zh, "en": exc.en, "problems": [p.as_dict() for p in exc.problems]}
+        body = _body(exc.code, exc.zh, exc.en, [p.as_dict() for p in exc.problems])
         return JSONResponse(body, status_code=STATUS.get(exc.code, 500))
 
-    def store(request: Request) -> OxigraphStore:
-        return request.app.state.store
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"zh": f"参数 {'.'.join(map(str, e['loc']))}：{e['msg']}", "en": f"{'.'.join(map(str, e['loc']))}: {e['msg']}"}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            _body("invalid_request", "请求参数有误", "the request's parameters are not valid", problems), status_code=422
+        )
 
-    @app.get("/healthz")
-    def healthz(request: Request) -> dict[str, object]:
-        """Liveness: the version and the number of quads in the store."""
-        return {"status": "ok", "version": __version__, "quads": store(request).quad_count()}
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        zh, en = HTTP_TEXT.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers)
 
-    @app.get("/indicators")
-    def indicators(
-        request: Request,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[int, Query(ge=0, description="Offset returned as next_cursor.")] = 0,
-    ) -> dict[str, object]:
-        """The monitoring indicators, by code, with level, system, criterion and data source."""
-        rows = store(request).select(query_registry.get("indicators").text)
-        items = [{k: render_term(v) for k, v in r.items()} for r in rows]
-        page = items[cursor : cursor + limit]
-        following = cursor + limit if cursor + limit < len(items) else None
-        return {"items": page, "total": len(items), "next_cursor": following}
-
-    @app.get("/diagnoses")
-    def diagnoses(request: Request) -> dict[str, object]:
-        """Every stored diagnosis run, oldest first."""
-        return {
-            "items": [
-                {
-                    "id": str(r.graph).rsplit("/", 1)[-1],
-                    "period": r.period,
-                    "started": r.started,
-                    "engine": r.engine,
-                }
-                for r in diagnosis.runs(store(request))
-            ]
-        }
-
-    @app.get("/diagnoses/{run_id}")
-    def diagnosis_summary(request: Request, run_id: str) -> dict[str, object]:
-        """One run: its period and the gap counts by level × vertical system (aggregates only)."""
-        matching = [r for r in diagnosis.runs(store(request)) if str(r.graph).endswith(f"/{run_id}")]
-        if not matching:
-            raise DiagnosisError(f"没有诊断运行「{run_id}」", f"no diagnosis run '{run_id}'")
-        run = matching[0]
-        rows = reports.gap_rows(store(request), run.graph)
-        counts = reports.totals([r for r in rows if r.severity != "closed"])
-        return {
-            "id": run_id,
-            "period": run.period,
-            "engine": run.engine,
-            "totals": {k: counts[k] for k in ("red", "yellow", "missing")},
-            "closed": sum(1 for r in rows if r.severity == "closed"),
-            "summary": reports.summary(rows),
-        }
-
+    app.include_router(resources.router)
+    app.include_router(endpoint.router)
     return app

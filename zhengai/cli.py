@@ -514,16 +514,6 @@ def _owned(
     return rows, owners
 
 
-def _owns(owner: ownership.Owner | None, post: str | None, person: str | None, unit: str | None) -> bool:
-    if owner is None:
-        return False
-    if post is not None:
-        return any(post in (o.post.code, o.acting_post.code if o.acting_post else None) for o in owner.posts)
-    if person is not None:
-        return any(person in {n for n, _ in (*o.post.holders, *o.acting)} for o in owner.posts)
-    return unit in {name for _, name in owner.units} or any(unit == o.post.unit_name for o in owner.posts)
-
-
 def _print_owned(
     rows: list[reports.GapRow], owners: dict[str, ownership.Owner], fmt: str, title: str
 ) -> None:
@@ -573,7 +563,7 @@ def mine(
             rows, owners = _owned(store, period)
     except ZhengaiError as exc:
         raise _fail(exc) from None
-    mine_rows = [r for r in rows if r.severity != "closed" and _owns(owners.get(r.id), post, person, unit)]
+    mine_rows = [r for r in rows if r.severity != "closed" and ownership.owns(owners.get(r.id), post=post, person=person, unit=unit)]
     who = post or person or unit
     _print_owned(mine_rows, owners, fmt, f"{who} 负责的问题 / gaps owned by {who}")
 
@@ -611,7 +601,7 @@ def gaps(
     chosen = [
         r for r in rows
         if (severity is None or r.severity == severity) and (status is None or r.status == status)
-        and (level is None or r.level == level) and (unit is None or _owns(owners.get(r.id), None, None, unit))
+        and (level is None or r.level == level) and (unit is None or ownership.owns(owners.get(r.id), unit=unit))
     ]  # fmt: skip
     _print_owned(chosen, owners, fmt, "问题 / Gaps")
 
@@ -642,15 +632,41 @@ def owners(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tokens: Annotated[
+        Path | None, typer.Option(help="TOML file of API tokens and roles (default: ZHENGAI_TOKENS_FILE).")
+    ] = None,
+    query_timeout: Annotated[float, typer.Option(help="Seconds a SPARQL query may run.")] = 30.0,
+    row_limit: Annotated[int, typer.Option(help="Most rows (or triples) a SPARQL answer may have.")] = 100_000,
+    query_workers: Annotated[int, typer.Option(help="SPARQL worker processes.")] = 2,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option(help="An origin allowed to call the API from a browser (repeatable).")
+    ] = None,
+    max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted by POST /loads, in MB.")] = 50,
 ) -> None:
-    """Serve the HTTP API (FastAPI, OpenAPI at /docs) over the store until interrupted."""
+    """Serve the HTTP API (FastAPI, OpenAPI at /docs, SPARQL at /sparql) over the store until interrupted."""
     import uvicorn
 
     from zhengai.api.app import create_app
+    from zhengai.api.roles import Tokens
+    from zhengai.api.service import Settings
+    from zhengai.api.uploads import Limits
 
     path = store_path(State.store_location)
+    try:
+        configured = Tokens.configured(tokens)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    settings = Settings(
+        tokens=configured,
+        query_timeout=query_timeout,
+        row_limit=row_limit,
+        query_workers=max(1, query_workers),
+        cors_origins=tuple(cors_origin or ()),
+        upload=Limits(max_bytes=max_upload_mb * 1024 * 1024),
+    )
+    err.print(f"{len(configured)} 个令牌 / token(s) configured; requests without one have the public role")
     out.print(f"zhengai API on http://{host}:{port}/docs  (store {path})", highlight=False)
-    uvicorn.run(create_app(path), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(path, settings), host=host, port=port, log_level="warning")
 
 
 @app.command("audit")

@@ -285,6 +285,19 @@ def _answer(
     )
 
 
+def owns(
+    owner: Owner | None, *, post: str | None = None, person: str | None = None, unit: str | None = None
+) -> bool:
+    """Whether the answer names this post (or acting post), person (holder or acting) or unit."""
+    if owner is None:
+        return False
+    if post is not None:
+        return any(post in (o.post.code, o.acting_post.code if o.acting_post else None) for o in owner.posts)
+    if person is not None:
+        return any(person in {n for n, _ in (*o.post.holders, *o.acting)} for o in owner.posts)
+    return unit in {name for _, name in owner.units} or any(unit == o.post.unit_name for o in owner.posts)
+
+
 def find_gap(store: GraphStore, gap_id: str) -> tuple[URIRef, URIRef]:
     """(run graph, gap) of a gap id such as ``2025/ZY-1.1.1-02/510202``, in the latest run of its period."""
     from zhengai.diagnosis import latest_run

@@ -1,0 +1,249 @@
+"""SPARQL queries run in worker processes that can be stopped.
+
+pyoxigraph has no query timeout and evaluates in native code, so a runaway query can only be
+stopped by ending the process that runs it. Each worker opens the store read-only; the server's
+own store (which writes) stays in the server process. A query that passes its time limit has its
+worker killed and replaced, and the caller gets a clear error; other requests are served
+meanwhile by the other workers and by the server itself.
+
+A read-only store sees the data as it was when it was opened, so the server calls
+:meth:`QueryPool.refresh` after each write: workers reopen the store before their next query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from zhengai.errors import QueryError, ZhengaiError
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RESULT_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+
+
+class QueryTimeout(ZhengaiError):
+    code = "query_timeout"
+
+
+class QueryTooLarge(ZhengaiError):
+    code = "query_too_large"
+
+
+class QueryBusy(ZhengaiError):
+    code = "query_busy"
+
+
+@dataclass(frozen=True)
+class Job:
+    query: str
+    media_type: str
+    default_graph: tuple[str, ...] | None  # None: the union of every named graph
+    named_graphs: tuple[str, ...] | None  # None: every named graph
+    row_limit: int
+
+
+# -- in the worker ---------------------------------------------------------------------------------
+
+
+def _term_json(term: object) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {k: _term_json(getattr(term, k)) for k in ("subject", "predicate", "object")},
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _too_many(limit: int) -> tuple[str, str, str, str]:
+    return (
+        "error",
+        QueryTooLarge.code,
+        f"结果超过 {limit} 行的上限：请加 LIMIT 或缩小查询范围",
+        f"the result has more than {limit} rows, the limit: add a LIMIT or narrow the query",
+    )
+
+
+def execute(store: ox.Store, job: Job) -> tuple[str, ...] | tuple[str, bytes]:
+    """Run one job; return ("ok", body) or ("error", code, zh, en)."""
+    options: dict[str, object] = {}
+    if job.default_graph is None:
+        options["use_default_graph_as_union"] = True
+    else:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.default_graph]
+    if job.named_graphs is not None:
+        options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    try:
+        result = store.query(job.query, **options)
+        if isinstance(result, ox.QueryBoolean):
+            return ("ok", result.serialize(format=RESULT_FORMATS[job.media_type]))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            rows = []
+            for solution in result:
+                if len(rows) == job.row_limit:
+                    return _too_many(job.row_limit)
+                rows.append({n: _term_json(solution[n]) for n in names if solution[n] is not None})
+            body = json.dumps(
+                {"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False
+            ).encode("utf-8")
+            if job.media_type != "application/sparql-results+json":
+                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                body = parsed.serialize(format=RESULT_FORMATS[job.media_type])
+            return ("ok", body)
+        triples = []
+        for triple in result:
+            if len(triples) == job.row_limit:
+                return _too_many(job.row_limit)
+            triples.append(triple)
+        return ("ok", ox.serialize(triples, format=GRAPH_FORMATS[job.media_type]) or b"")
+    except SyntaxError as exc:
+        return ("error", QueryError.code, f"SPARQL 语法错误：{exc}", f"SPARQL syntax error: {exc}")
+    except (OSError, RuntimeError, ValueError) as exc:
+        return ("error", QueryError.code, f"查询无法执行：{exc}", f"the query cannot run: {exc}")
+
+
+def serve_jobs(jobs: Connection, answers: Connection, store_path: str) -> None:
+    """The worker's loop: read (generation, job), answer, until the server closes the pipe."""
+    store: ox.Store | None = None
+    opened_at = -1
+    while True:
+        try:
+            generation, job = jobs.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        try:
+            if store is None or generation != opened_at:
+                store = ox.Store.read_only(store_path)
+                opened_at = generation
+            answers.send(execute(store, job))
+        except OSError as exc:  # the store could not be opened or read: reopen next time
+            store = None
+            answers.send(("error", "store_error", f"无法读取数据存储：{exc}", f"cannot read the store: {exc}"))
+
+
+# -- in the server ---------------------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker: ``python -m zhengai.api.query_workers STORE``, spoken to over its stdin/stdout."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "zhengai.api.query_workers", str(store_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.jobs = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.answers = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.jobs.close()
+        self.answers.close()
+
+
+class QueryPool:
+    """A fixed number of query workers; a query waits for a free one, then runs under a time limit."""
+
+    def __init__(self, store_path: Path, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000) -> None:
+        self.store_path = store_path
+        self.timeout = timeout
+        self.row_limit = row_limit
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(size):
+            self._idle.put(_Worker(store_path))
+
+    def refresh(self) -> None:
+        """The store was written: workers reopen it before their next query."""
+        with self._lock:
+            self._generation += 1
+
+    def run(self, job: Job) -> bytes:
+        started = time.monotonic()
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryBusy(
+                f"查询工作进程在 {self.timeout:g} 秒内都在忙，请稍后再试",
+                f"every query worker stayed busy for {self.timeout:g} s; try again later",
+            ) from None
+        left = max(0.1, self.timeout - (time.monotonic() - started))
+        try:
+            worker.jobs.send((self._generation, job))
+            if not worker.answers.poll(left):
+                worker.stop()
+                worker = _Worker(self.store_path)
+                raise QueryTimeout(
+                    f"查询超过 {self.timeout:g} 秒的时限，已停止",
+                    f"the query ran past its time limit of {self.timeout:g} s and was stopped",
+                )
+            answer = worker.answers.recv()
+        except (EOFError, OSError, BrokenPipeError):  # the worker died (e.g. out of memory)
+            worker.stop()
+            worker = _Worker(self.store_path)
+            raise QueryError("查询工作进程意外退出", "the query worker ended unexpectedly") from None
+        finally:
+            if self._closed:
+                worker.stop()
+            else:
+                self._idle.put(worker)
+        if answer[0] == "ok":
+            return answer[1]
+        _, code, zh, en = answer
+        error = {QueryTooLarge.code: QueryTooLarge, "store_error": QueryError}.get(code, QueryError)(zh, en)
+        raise error
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return
+
+
+if __name__ == "__main__":
+    # Answers go to the real stdout; anything else printed goes to stderr.
+    answers_out = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    serve_jobs(Connection(os.dup(0), writable=False), answers_out, sys.argv[1])

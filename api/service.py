@@ -1,0 +1,117 @@
+"""What every request shares: the store, the query workers, the tokens, and caches of answers.
+
+Writes (loads, diagnoses) take one lock, so one runs at a time; each bumps the store generation,
+which empties the caches and makes the query workers reopen the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+from rdflib import URIRef
+
+from zhengai import audit, diagnosis, ownership, reports
+from zhengai.errors import DiagnosisError
+from zhengai.store import OxigraphStore
+
+from .query_workers import QueryPool
+from .roles import Principal, Tokens
+from .uploads import Limits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the API runs; ``zhengai serve`` sets these from its options."""
+
+    tokens: Tokens = field(default_factory=lambda: Tokens([]))
+    query_timeout: float = 30.0
+    row_limit: int = 100_000
+    query_workers: int = 2
+    cors_origins: tuple[str, ...] = ()
+    upload: Limits = field(default_factory=Limits)
+
+
+class Service:
+    def __init__(self, store_path: Path, settings: Settings) -> None:
+        self.settings = settings
+        self.store = OxigraphStore(store_path)
+        self.store.flush()
+        self.pool = QueryPool(store_path, settings.query_workers, settings.query_timeout, settings.row_limit)
+        self.write_lock = threading.Lock()
+        self._generation = 0
+        self._cache: dict[tuple[object, ...], object] = {}
+        self._cache_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.pool.close()
+        self.store.close()
+
+    def written(self) -> None:
+        """Call after every write: caches are emptied and the query workers reopen the store."""
+        self.store.flush()
+        with self._cache_lock:
+            self._generation += 1
+            self._cache.clear()
+        self.pool.refresh()
+
+    def cached(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        generation = self._generation
+        with self._cache_lock:
+            if (generation, *key) in self._cache:
+                return self._cache[(generation, *key)]  # type: ignore[return-value]
+        value = compute()
+        with self._cache_lock:
+            if generation == self._generation:
+                self._cache[(generation, *key)] = value
+        return value
+
+    # -- answers shared by several resources -------------------------------------------------------
+
+    def run_for(self, period: int | None) -> diagnosis.RunInfo:
+        runs = diagnosis.runs(self.store)
+        if not runs:
+            raise DiagnosisError(
+                "还没有任何诊断：请先运行诊断（POST /diagnoses）",
+                "nothing has been diagnosed yet: run a diagnosis first (POST /diagnoses)",
+            )
+        if period is None:
+            return runs[-1]
+        chosen = diagnosis.latest_run(self.store, period)
+        if chosen is None:
+            raise DiagnosisError(f"{period} 学年还没有诊断", f"{period} has not been diagnosed")
+        return chosen
+
+    def gap_rows(self, run: URIRef) -> list[reports.GapRow]:
+        return self.cached(("gaps", run), lambda: reports.gap_rows(self.store, run))
+
+    def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
+        """Every open gap's owner, resolved once per run and store generation."""
+        return self.cached(
+            ("owners", run), lambda: {o.id: o for o in ownership.resolve(self.store, run).values()}
+        )
+
+    def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
+        found = ownership.resolve(self.store, run, gap)
+        return next(iter(found.values()), None)
+
+    def audit_report(self) -> audit.Report:
+        return self.cached(("audit",), lambda: audit.audit(self.store))
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def principal(request: Request) -> Principal:
+    return service(request).settings.tokens.principal(request.headers.get("authorization"))
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+PrincipalDep = Annotated[Principal, Depends(principal)]
