@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
+from zhengai.loaders.subjects import STUDENTS_GRAPH, SUBJECTS_GRAPH, TEACHERS_GRAPH
 
 from zhengai import __version__, diagnosis, ownership, query_registry, reports
 from zhengai.errors import DiagnosisError
-from zhengai.loaders.subjects import STUDENTS_GRAPH, SUBJECTS_GRAPH, TEACHERS_GRAPH
 from zhengai.loading import KINDS, load_file
 from zhengai.namespaces import GRAPH_BASE, ZG
 from zhengai.views import render_term

@@ -32,8 +32,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhengai.errors import ZhengaiError
 from zhengai.loaders.subjects import PERSONAL_GRAPHS
+
+from zhengai.errors import ZhengaiError
 from zhengai.namespaces import GRAPH_BASE
 
 ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office")
@@ -48,9 +49,9 @@ CAN: dict[str, frozenset[str]] = {
         {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql"}
     ),
     "quality_office": frozenset(
-        {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql",
-         "personal", "write"}
-    ),  # fmt: skip
+        {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql"}
+        | {"personal", "write"}
+    ),
 }
 ROLE_NAMES_ZH = {
     "public": "公开",
@@ -163,13 +164,9 @@ class Tokens:
             secret, digest = item.get("token"), item.get("sha256")
             if not (secret or digest):
                 raise ZhengaiError(f"{where}：缺少 token 或 sha256", f"{where}: needs token or sha256")
-            entries.append(
-                _Token(
-                    str(digest).lower() if digest else hashlib.sha256(str(secret).encode()).hexdigest(),
-                    _principal(item.get("role", ""), item.get("unit"), item.get("person"),
-                               str(item.get("name", "")), where),
-                )  # fmt: skip
-            )
+            who = _principal(item.get("role", ""), item.get("unit"), item.get("person"), str(item.get("name", "")), where)
+            known = str(digest).lower() if digest else hashlib.sha256(str(secret).encode()).hexdigest()
+            entries.append(_Token(known, who))
         return cls(entries)
 
     @classmethod

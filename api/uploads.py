@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from zhengai.errors import InputError, Location
 from zhengai.loaders.rdf import FORMATS as RDF_FORMATS
+
+from zhengai.errors import InputError, Location
 
 ZIP_WORKBOOKS = {".xlsx", ".xlsm", ".ods"}
 TABLES = {*ZIP_WORKBOOKS, ".xls", ".csv"}
