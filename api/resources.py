@@ -256,9 +256,10 @@ def diagnosis_summary(svc: ServiceDep, who: PrincipalDep, run_id: str) -> dict[s
 # -- gaps and owners ----------------------------------------------------------------------------------
 
 
-def _visible(who: Principal, row: reports.GapRow, owner: ownership.Owner | None) -> bool:
-    """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own."""
-    if not who.sees_personal_level(row.level):
+def _visible(who: Principal, row: reports.GapRow, owner: ownership.Owner | None, people: frozenset[str]) -> bool:
+    """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own.
+    A gap about one teacher or student (``people``: their codes) is personal data."""
+    if row.subject in people and not who.sees_people:
         return False
     if who.sees_all_gaps:
         return True
@@ -303,6 +304,7 @@ def gaps(
     who.require("gaps")
     run = svc.run_for(period)
     rows = svc.gap_rows(run.graph)
+    people = svc.people()
     resolved = svc.owners(run.graph) if owners or _needs_owners(who, unit) else {}
     chosen = [
         r for r in rows
@@ -310,7 +312,7 @@ def gaps(
         and (severity is None or r.severity == severity) and (status is None or r.status == status)
         and (indicator is None or r.indicator == indicator)
         and (unit is None or ownership.owns(resolved.get(r.id), unit=unit))
-        and _visible(who, r, resolved.get(r.id))
+        and _visible(who, r, resolved.get(r.id), people)
     ]  # fmt: skip
     result = page(chosen, limit, cursor)
     result["items"] = [_gap_item(r, resolved.get(r.id)) for r in result["items"]]  # type: ignore[union-attr]
@@ -327,7 +329,7 @@ def gap(svc: ServiceDep, who: PrincipalDep, gap_id: str) -> dict[str, object]:
         raise DiagnosisError(f"没有问题「{gap_id}」", f"no gap '{gap_id}'")
     row = rows[0]
     owner = svc.owner(run_graph, gap_iri) if row.severity != "closed" else None
-    if not _visible(who, row, owner):
+    if not _visible(who, row, owner, svc.people()):
         raise AccessError("无权查看此问题", "you may not see this gap")
     return {**dataclasses.asdict(row), "owner": owner.as_dict() if owner else None}
 
@@ -353,12 +355,13 @@ def owned(
             raise AccessError("部门负责人只能查看本部门的问题", "a unit head may only ask for their own unit's gaps")
     run = svc.run_for(period)
     resolved = svc.owners(run.graph)
+    people = svc.people()
     chosen = [
         _gap_item(r, resolved.get(r.id))
         for r in svc.gap_rows(run.graph)
         if r.severity != "closed"
         and ownership.owns(resolved.get(r.id), **{kind: code})
-        and _visible(who, r, resolved.get(r.id))
+        and _visible(who, r, resolved.get(r.id), people)
     ]
     return {**page(chosen, limit, cursor), "run": str(run.graph).rsplit("/", 1)[-1]}
 

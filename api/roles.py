@@ -61,8 +61,6 @@ ROLE_NAMES_ZH = {
     "auditor": "审计",
     "quality_office": "质量管理处",
 }
-# Levels whose subjects are people: their gaps and records are personal data.
-PERSONAL_LEVELS = frozenset({"教师", "学生"})
 
 
 class AccessError(ZhengaiError):
@@ -89,6 +87,11 @@ class Principal:
 
     def require(self, what: str) -> None:
         if not self.can(what):
+            if self.role == "public":
+                raise TokenError(
+                    "此资源需要令牌（Authorization: Bearer <令牌>）",
+                    "this resource needs a token (Authorization: Bearer <token>)",
+                )
             raise AccessError(
                 f"角色「{ROLE_NAMES_ZH[self.role]}」无权访问此资源",
                 f"the role '{self.role}' may not access this resource",
@@ -98,9 +101,10 @@ class Principal:
     def sees_all_gaps(self) -> bool:
         return self.role in ("auditor", "quality_office")
 
-    def sees_personal_level(self, level: str) -> bool:
-        """Gaps of teachers and students: the quality office, and the scoped roles within their scope."""
-        return level not in PERSONAL_LEVELS or self.role in ("quality_office", "unit_head", "teacher")
+    @property
+    def sees_people(self) -> bool:
+        """Gaps about one teacher or student: the quality office, and the scoped roles for what they own."""
+        return self.role in ("quality_office", "unit_head", "teacher")
 
     def readable_graph(self, graph: str) -> bool:
         """Whether /sparql may show this named graph to the role."""

@@ -1,0 +1,91 @@
+"""The API's test college: the sample, plus one student's own observation (so that one gap is about
+a person), diagnosed for 2024 and 2025; and a token for every role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import MATRIX, SAMPLE
+from openpyxl import load_workbook
+from zhengai.api.roles import Tokens
+
+from zhengai import diagnosis
+from zhengai.loading import batch_order, load_file
+from zhengai.store import OxigraphStore
+
+STUDENT = "202320201"  # a student of 网络2301 (信息工程学院)
+TOKENS = {
+    "quality_office": "qo-secret",
+    "auditor": "auditor-secret",
+    "reader": "reader-secret",
+    "unit_head": "xx-head-secret",  # 信息工程学院
+    "unit_head_other": "zn-head-secret",  # 智能制造学院
+    "teacher": "t1005-secret",  # 曾思远, holds XX-12 in 信息工程学院
+    "teacher_other": "t1002-secret",  # 曹雨欣, 智能制造学院
+}
+TOKEN_FILE = f"""
+[[token]]
+name = "质量管理处"
+role = "quality_office"
+token = "{TOKENS["quality_office"]}"
+
+[[token]]
+role = "auditor"
+sha256 = "{__import__("hashlib").sha256(TOKENS["auditor"].encode()).hexdigest()}"
+
+[[token]]
+role = "reader"
+token = "{TOKENS["reader"]}"
+
+[[token]]
+role = "unit_head"
+unit = "信息工程学院"
+token = "{TOKENS["unit_head"]}"
+
+[[token]]
+role = "unit_head"
+unit = "智能制造学院"
+token = "{TOKENS["unit_head_other"]}"
+
+[[token]]
+role = "teacher"
+person = "T1005"
+token = "{TOKENS["teacher"]}"
+
+[[token]]
+role = "teacher"
+person = "T1002"
+token = "{TOKENS["teacher_other"]}"
+"""
+
+
+def auth(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[who]}"} if who != "public" else {}
+
+
+def observations_with_a_student(folder: Path) -> Path:
+    """The sample's 状态数据 with one more row: a student's own value. The student then reported at
+    the 学生 level, so every student indicator is due for them: their unreported ones become gaps."""
+    wb = load_workbook(SAMPLE / "状态数据.xlsx")
+    wb.active.append(["XS-2.1.1.3-01", STUDENT, 2025, 0.2, None, None, "学工系统", "2026-06-30"])
+    path = folder / "状态数据.xlsx"
+    wb.save(path)
+    return path
+
+
+def build_store(folder: Path) -> Path:
+    path = folder / "store"
+    files = [MATRIX, *sorted(p for p in SAMPLE.glob("*.xlsx") if p.name != "状态数据.xlsx")]
+    files.append(observations_with_a_student(folder))
+    with OxigraphStore(path) as store:
+        for file, kind in batch_order(files, None):
+            load_file(store, file, kind)
+        diagnosis.diagnose(store, 2024)
+        diagnosis.diagnose(store, 2025)
+    return path
+
+
+def tokens(folder: Path) -> Tokens:
+    file = folder / "tokens.toml"
+    file.write_text(TOKEN_FILE, encoding="utf-8")
+    return Tokens.from_file(file)
