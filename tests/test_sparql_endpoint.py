@@ -212,7 +212,7 @@ def test_cors_for_a_browser_client(client: TestClient) -> None:
     pre = client.options(
         "/sparql",
         headers={"Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"},  # fmt: skip
+                 "Access-Control-Request-Headers": "authorization, content-type"},
     )
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://yasgui.example"
     r = client.get("/sparql", params={"query": "ASK {}"}, headers=auth("auditor") | {"Origin": "https://yasgui.example"})
