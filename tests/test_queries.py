@@ -36,6 +36,8 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
         "shapes": str(run.shapes_graph),
         "run": str(run.graph),
         "id": "2025/ZY-1.1.1-02/510202",
+        "graph": str(graph("subjects")),
+        "class": "https://w3id.org/zhengai/ont#Major",
     }
     gap_of = {  # a gap each ownership rule answers for on the sample
         "owner_rule2_responsible_post": "2025/ZY-1.2.1-01/510203",

@@ -27,6 +27,7 @@ DEFAULT_STORE = Path(".zhengai") / "store"
 ONTOLOGY_GRAPH = graph("ontology")
 
 Row = dict[str, Node]
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # A query with this comment line sees every named graph as its default graph (patterns without
 # GRAPH match across graphs: a student → class → major → 二级学院 chain spans three graphs).
 UNION_DIRECTIVE = "# dataset: union of the named graphs"
@@ -100,6 +101,8 @@ def from_ox(term: object) -> Node:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"cannot convert {term!r}")
 

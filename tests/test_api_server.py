@@ -1,0 +1,149 @@
+"""The real server: ``zhengai serve`` on a free 127.0.0.1 port, driven by real clients.
+
+SPARQLWrapper and rdflib's SPARQLStore must get the same answers as the store in-process; httpx
+uploads a workbook, diagnoses, and reads back the gaps and an owner.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from api_fixtures import TOKENS, build_store
+from conftest import SAMPLE
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, XML, SPARQLWrapper
+
+from zhengai.store import OxigraphStore
+
+ORG = "https://w3id.org/zhengai/graph/org"
+SELECT = f"""PREFIX org: <http://www.w3.org/ns/org#>
+SELECT ?name ?type WHERE {{ GRAPH <{ORG}> {{ ?u org:identifier ?name .
+  OPTIONAL {{ ?u <https://w3id.org/zhengai/ont#unitTypeText> ?type }} }} }} ORDER BY ?name"""
+ASK_TRUE = f"ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> \"信息工程学院\" }} }}"
+ASK_FALSE = f"ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> \"不存在的部门\" }} }}"
+CONSTRUCT = f"CONSTRUCT {{ ?p ?q ?o }} WHERE {{ GRAPH <{ORG}> {{ ?p a <http://www.w3.org/ns/org#Post> ; ?q ?o }} }}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The store, and the answers it gives in-process (read before the server holds the store)."""
+    path = build_store(tmp_path_factory.mktemp("server"))
+    with OxigraphStore(path) as store:
+        rows = store.select(SELECT)
+        answers = {
+            "select": [(str(r["name"]), str(r["type"]) if "type" in r else None) for r in rows],
+            "ask_true": store.ask(ASK_TRUE),
+            "ask_false": store.ask(ASK_FALSE),
+            "construct": store.construct(CONSTRUCT),
+        }
+    return path, answers
+
+
+@pytest.fixture(scope="module")
+def server(expected: tuple[Path, dict[str, object]]) -> Iterator[str]:
+    path, _ = expected
+    port = free_port()
+    env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']};auditor:{TOKENS['auditor']}"}
+    env.pop("ZHENGAI_TOKENS_FILE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhengai.cli", "--store", str(path), "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--query-timeout", "20"],  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"zhengai serve did not start:\n{output}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wrapper(base: str, query: str, fmt: str, method: str = "GET") -> SPARQLWrapper:
+    client = SPARQLWrapper(base + "/sparql")
+    client.addCustomHttpHeader("Authorization", f"Bearer {TOKENS['auditor']}")
+    client.setQuery(query)
+    client.setReturnFormat(fmt)
+    client.setMethod(method)
+    return client
+
+
+def test_sparqlwrapper_gets_the_in_process_answers(server: str, expected: tuple[Path, dict[str, object]]) -> None:
+    _, answers = expected
+    for method in ("GET", "POST"):
+        result = wrapper(server, SELECT, JSON, method).queryAndConvert()
+        rows = [(b["name"]["value"], b.get("type", {}).get("value")) for b in result["results"]["bindings"]]  # type: ignore[index]
+        assert rows == answers["select"]
+        xml = wrapper(server, SELECT, XML, method).query().convert()  # the default XML results
+        assert len(xml.getElementsByTagName("result")) == len(answers["select"])  # type: ignore[union-attr]
+    assert wrapper(server, ASK_TRUE, JSON).queryAndConvert()["boolean"] is answers["ask_true"]  # type: ignore[index]
+    assert wrapper(server, ASK_FALSE, JSON, "POST").queryAndConvert()["boolean"] is answers["ask_false"]  # type: ignore[index]
+    graph = wrapper(server, CONSTRUCT, XML).queryAndConvert()  # RDF/XML, SPARQLWrapper's default for graphs
+    assert isinstance(graph, Graph) and isomorphic(graph, answers["construct"])  # type: ignore[arg-type]
+
+
+def test_rdflib_sparqlstore_gets_the_in_process_answers(server: str, expected: tuple[Path, dict[str, object]]) -> None:
+    _, answers = expected
+    store = SPARQLStore(server + "/sparql", headers={"Authorization": f"Bearer {TOKENS['auditor']}"})
+    graph = Graph(store=store)
+    rows = [(str(r.name), str(r.type) if r.type is not None else None) for r in graph.query(SELECT)]  # type: ignore[union-attr]
+    assert rows == answers["select"]
+    assert graph.query(ASK_TRUE).askAnswer is answers["ask_true"]
+    assert graph.query(ASK_FALSE).askAnswer is answers["ask_false"]
+    built = Graph()
+    for triple in graph.query(CONSTRUCT):
+        built.add(triple)  # type: ignore[arg-type]
+    assert isomorphic(built, answers["construct"])  # type: ignore[arg-type]
+    assert (URIRef("urn:nothing"), None, None) not in graph
+
+
+def test_httpx_uploads_diagnoses_and_reads_back_gaps_and_an_owner(server: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKENS['quality_office']}"}
+    with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
+        with (SAMPLE / "年度目标.xlsx").open("rb") as fh:
+            loaded = client.post("/loads", files={"file": ("年度目标.xlsx", fh)}, data={"kind": "targets"})
+        assert loaded.status_code == 201, loaded.text
+        assert loaded.json()["graphs"][0]["provenance"]["fileName"] == "年度目标.xlsx"
+        run = client.post("/diagnoses", json={"period": 2025})
+        assert run.status_code == 201 and run.json()["totals"]["red"] == 29
+        gaps = client.get("/gaps", params={"severity": "red", "level": "专业", "limit": 1000}).json()
+        assert gaps["run"] == run.json()["id"] and gaps["total"] > 0
+        gap = client.get(gaps["items"][0]["href"]).json()
+        assert gap["owner"]["posts"] and gap["owner"]["escalation"]
+        # the query workers see the new run too
+        runs = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/prov#Activity> ; <https://w3id.org/zhengai/ont#engine> ?e } }"}).json()
+        assert int(runs["results"]["bindings"][0]["n"]["value"]) == 3
