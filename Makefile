@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 STORE  ?= .zhengai/demo-store
 PORT   ?= 8000
 SERVE  ?= yes
+# Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
+DEMO_TOKENS ?= quality_office:demo-qo;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院;teacher:demo-t1005:T1005
 
-.PHONY: install demo test lint sample bench clean
+.PHONY: install demo test lint sample bench bench-api clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +28,9 @@ demo: install
 	$(BIN)/zhengai --store $(STORE) owners --severity red
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
 	@echo "Serving the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
-	@if [ "$(SERVE)" != "no" ]; then $(BIN)/zhengai --store $(STORE) serve --port $(PORT); fi
+	@echo "Demo tokens (Authorization: Bearer …): $(DEMO_TOKENS)"
+	@echo "  e.g. curl -H 'Authorization: Bearer demo-qo' 'http://127.0.0.1:$(PORT)/gaps?severity=red&limit=5'"
+	@if [ "$(SERVE)" != "no" ]; then ZHENGAI_TOKENS='$(DEMO_TOKENS)' $(BIN)/zhengai --store $(STORE) serve --port $(PORT); fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,6 +46,11 @@ sample: install
 bench: install
 	$(BIN)/python bench/load_sample.py
 	$(BIN)/python bench/diagnose.py
+
+# API throughput with locust on a loaded, diagnosed store: make bench-api BENCH_STORE=path
+bench-api: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/api.py --store $(BENCH_STORE)
 
 clean:
 	rm -rf $(VENV) .zhengai build *.egg-info bench/out

@@ -64,7 +64,7 @@ def server(expected: tuple[Path, dict[str, object]]) -> Iterator[str]:
     env.pop("ZHENGAI_TOKENS_FILE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "zhengai.cli", "--store", str(path), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--query-timeout", "20"],  # fmt: skip
+         "--port", str(port), "--query-timeout", "20"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -176,7 +176,7 @@ def _print_rows(variables: list[str], rows: list[dict], fmt: str) -> None:
         writer = csv.writer(buffer)
         writer.writerow(variables)
         for r in rows:
-            writer.writerow([render_term(r[v]) if v in r else "" for v in variables])
+            writer.writerow([reports.safe_cell(render_term(r[v])) if v in r else "" for v in variables])
         sys.stdout.write(buffer.getvalue())
     else:
         table = Table(*variables)

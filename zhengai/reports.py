@@ -179,7 +179,13 @@ def gaps_table(rows: list[GapRow], title: str) -> Table:
 def safe_cell(text: object) -> str:
     """A cell a spreadsheet will not run: text starting with = + - @ gets a leading apostrophe."""
     value = "" if text is None else str(text)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    if not value.startswith(FORMULA_START):
+        return value
+    try:
+        float(value)  # a plain number such as -3.5 is not a formula
+        return value
+    except ValueError:
+        return "'" + value
 
 
 def to_csv(rows: list[GapRow]) -> str:
