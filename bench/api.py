@@ -52,7 +52,7 @@ def run_locust(base: str, tag: str, users: int, seconds: int, folder: Path) -> d
     subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
          "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base, "--tags", tag,
-         "--csv", str(prefix), "--loglevel", "WARNING"],  # fmt: skip
+         "--csv", str(prefix), "--loglevel", "WARNING"],
         check=False,
         timeout=seconds + 60,
     )
@@ -72,7 +72,7 @@ def main() -> None:
     env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKEN}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "zhengai.cli", "--store", str(args.store), "serve", "--port", str(port),
-         "--query-workers", str(args.query_workers)],  # fmt: skip
+         "--query-workers", str(args.query_workers)],
         env=env,
         start_new_session=True,
     )

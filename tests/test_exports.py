@@ -19,5 +19,5 @@ def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
 def test_gap_csv_neutralises_every_field() -> None:
     fields = {f.name: "x" for f in dataclasses.fields(reports.GapRow)}
     row = reports.GapRow(**{**fields, "period": 2025, "label": "=1+1", "message_zh": "@cmd"})  # type: ignore[arg-type]
-    parsed = list(csv.DictReader(io.StringIO(reports.to_csv([row]))))[0]
+    parsed = next(iter(csv.DictReader(io.StringIO(reports.to_csv([row])))))
     assert "'=1+1" in parsed.values() and "'@cmd" in parsed.values()
