@@ -98,7 +98,7 @@ def posts(
 ) -> dict[str, object]:
     """Posts (岗位) with unit, holders, the post they report to and whether they are vacant."""
     who.require("posts")
-    org = svc.cached(("org",), lambda: ownership.organisation(svc.store))
+    org = svc.organisation()
     items = [
         {
             "code": p.code,
@@ -349,7 +349,7 @@ def owned(
     if who.role == "teacher" and (kind, code) != ("person", who.person):
         raise AccessError("教师只能查看自己负责的问题", "a teacher may only ask for their own gaps")
     if who.role == "unit_head":
-        org = svc.cached(("org",), lambda: ownership.organisation(svc.store))
+        org = svc.organisation()
         in_unit = kind == "post" and any(p.code == code and p.unit_name == who.unit for p in org.posts.values())
         if not (in_unit or (kind, code) == ("unit", who.unit)):
             raise AccessError("部门负责人只能查看本部门的问题", "a unit head may only ask for their own unit's gaps")

@@ -99,6 +99,9 @@ class Service:
             ("owners", run), lambda: {o.id: o for o in ownership.resolve(self.store, run).values()}
         )
 
+    def organisation(self) -> ownership.Organisation:
+        return self.cached(("org",), lambda: ownership.organisation(self.store))
+
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
         found = ownership.resolve(self.store, run, gap)
         return next(iter(found.values()), None)

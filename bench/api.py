@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,19 +61,47 @@ def run_locust(base: str, tag: str, users: int, seconds: int, folder: Path) -> d
         return next(r for r in csv.DictReader(fh) if r["Name"] != "Aggregated")
 
 
+PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s (<urn:p>|!<urn:p>)* ?o }"
+
+
+def runaway_check(base: str, headers: dict[str, str]) -> None:
+    """The pathological query stops at the time limit while other requests are served."""
+    answer: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        response = httpx.get(base + "/sparql", params={"query": PATHOLOGICAL}, headers=headers, timeout=600)
+        answer.update(status=response.status_code, code=response.json().get("code"), seconds=time.monotonic() - started)
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    latencies = []
+    while thread.is_alive():
+        started = time.monotonic()
+        httpx.get(base + "/gaps", params={"limit": 1}, headers=headers, timeout=60)
+        latencies.append(time.monotonic() - started)
+        time.sleep(0.2)
+    thread.join()
+    print(
+        f"pathological {PATHOLOGICAL!r}: HTTP {answer['status']} {answer['code']} after {answer['seconds']:.1f} s; "
+        f"meanwhile {len(latencies)} GET /gaps answered, slowest {max(latencies, default=0) * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--query-workers", type=int, default=2)
+    parser.add_argument("--query-timeout", type=float, default=10.0)
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKEN}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "zhengai.cli", "--store", str(args.store), "serve", "--port", str(port),
-         "--query-workers", str(args.query_workers)],
+         "--query-workers", str(args.query_workers), "--query-timeout", str(args.query_timeout)],
         env=env,
         start_new_session=True,
     )
@@ -94,6 +123,7 @@ def main() -> None:
                     f"p95 {stats['95%']} ms, {stats['Failure Count']} failures of {stats['Request Count']} "
                     f"({args.users} users, {args.seconds} s)"
                 )
+        runaway_check(base, headers)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
