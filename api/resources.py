@@ -227,7 +227,7 @@ def diagnose(svc: ServiceDep, who: PrincipalDep, body: DiagnosisRequest) -> dict
             run = diagnosis.diagnose(svc.store, body.period, level=body.level, engine=body.engine)
         finally:
             svc.written()
-    info = next(r for r in diagnosis.runs(svc.store) if r.graph == run.graph)
+    info = next(r for r in svc.runs() if r.graph == run.graph)
     return {**_summary(svc, info), "findings": [p.as_dict() for p in run.findings]}
 
 
@@ -238,7 +238,7 @@ def diagnoses(svc: ServiceDep, who: PrincipalDep) -> dict[str, object]:
     return {
         "items": [
             {"id": str(r.graph).rsplit("/", 1)[-1], "period": r.period, "started": r.started, "engine": r.engine}
-            for r in diagnosis.runs(svc.store)
+            for r in svc.runs()
         ]
     }
 
@@ -247,7 +247,7 @@ def diagnoses(svc: ServiceDep, who: PrincipalDep) -> dict[str, object]:
 def diagnosis_summary(svc: ServiceDep, who: PrincipalDep, run_id: str) -> dict[str, object]:
     """One run: its period and the gap counts by level × vertical system (aggregates only)."""
     who.require("aggregates")
-    matching = [r for r in diagnosis.runs(svc.store) if str(r.graph).endswith(f"/{run_id}")]
+    matching = [r for r in svc.runs() if str(r.graph).endswith(f"/{run_id}")]
     if not matching:
         raise DiagnosisError(f"没有诊断运行「{run_id}」", f"no diagnosis run '{run_id}'")
     return _summary(svc, matching[0])
@@ -323,11 +323,10 @@ def gaps(
 def gap(svc: ServiceDep, who: PrincipalDep, gap_id: str) -> dict[str, object]:
     """One gap (id ``period/indicator/subject``, e.g. ``2025/ZY-1.1.1-02/510202``) with its full owner."""
     who.require("gaps")
-    run_graph, gap_iri = ownership.find_gap(svc.store, gap_id)
-    rows = [r for r in svc.gap_rows(run_graph) if r.id == gap_id]
-    if not rows:
+    run_graph, gap_iri = svc.find_gap(gap_id)
+    row = svc.gap_row(run_graph, gap_id)
+    if row is None:
         raise DiagnosisError(f"没有问题「{gap_id}」", f"no gap '{gap_id}'")
-    row = rows[0]
     owner = svc.owner(run_graph, gap_iri) if row.severity != "closed" else None
     if not _visible(who, row, owner, svc.people()):
         raise AccessError("无权查看此问题", "you may not see this gap")

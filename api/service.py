@@ -76,8 +76,11 @@ class Service:
 
     # -- answers shared by several resources -------------------------------------------------------
 
+    def runs(self) -> list[diagnosis.RunInfo]:
+        return self.cached(("runs",), lambda: diagnosis.runs(self.store))
+
     def run_for(self, period: int | None) -> diagnosis.RunInfo:
-        runs = diagnosis.runs(self.store)
+        runs = self.runs()
         if not runs:
             raise DiagnosisError(
                 "还没有任何诊断：请先运行诊断（POST /diagnoses）",
@@ -85,7 +88,7 @@ class Service:
             )
         if period is None:
             return runs[-1]
-        chosen = diagnosis.latest_run(self.store, period)
+        chosen = next((r for r in reversed(runs) if r.period == period), None)
         if chosen is None:
             raise DiagnosisError(f"{period} 学年还没有诊断", f"{period} has not been diagnosed")
         return chosen
@@ -93,17 +96,25 @@ class Service:
     def gap_rows(self, run: URIRef) -> list[reports.GapRow]:
         return self.cached(("gaps", run), lambda: reports.gap_rows(self.store, run))
 
+    def gap_row(self, run: URIRef, gap_id: str) -> reports.GapRow | None:
+        index = self.cached(("gap-index", run), lambda: {r.id: r for r in self.gap_rows(run)})
+        return index.get(gap_id)
+
+    def find_gap(self, gap_id: str) -> tuple[URIRef, URIRef]:
+        return ownership.find_gap(self.store, gap_id, self.runs())
+
     def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
         """Every open gap's owner, resolved once per run and store generation."""
         return self.cached(
-            ("owners", run), lambda: {o.id: o for o in ownership.resolve(self.store, run).values()}
+            ("owners", run),
+            lambda: {o.id: o for o in ownership.resolve(self.store, run, org=self.organisation()).values()},
         )
 
     def organisation(self) -> ownership.Organisation:
         return self.cached(("org",), lambda: ownership.organisation(self.store))
 
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
-        found = ownership.resolve(self.store, run, gap)
+        found = ownership.resolve(self.store, run, gap, self.organisation())
         return next(iter(found.values()), None)
 
     def people(self) -> frozenset[str]:

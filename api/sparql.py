@@ -8,32 +8,19 @@ query, so keywords inside strings, IRIs and comments do not count.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from zhengai.errors import QueryError, ZhengaiError
+from zhengai.sparql_text import tokens as _tokens
 
 from .query_workers import GRAPH_FORMATS, RESULT_FORMATS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-_TOKEN = re.compile(
-    r"""
-      (?P<comment>\#[^\n\r]*)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                 |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$][\w\u00b7-\uffff]+)
-    | (?P<langtag>@[A-Za-z][A-Za-z0-9-]*)
-    | (?P<word>(?:[A-Za-z_\u00c0-\uffff][\w.\-\u00b7-\uffff]*)?:(?:[\w.\-:%\u00b7-\uffff]|\\[_~.\-!$&'()*+,;=/?\#@%])*
-              |[A-Za-z_\u00c0-\uffff][\w.\-\u00b7-\uffff]*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 W3C_FORMATS = {
     "application/sparql-results+json": "SPARQL_Results_JSON",
     "application/sparql-results+xml": "SPARQL_Results_XML",
@@ -60,18 +47,6 @@ class NotAcceptable(ZhengaiError):
 
 class UnsupportedMediaType(ZhengaiError):
     code = "unsupported_media_type"
-
-
-_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-
-def unescape(text: str) -> str:
-    """SPARQL replaces \\uXXXX and \\UXXXXXXXX everywhere before parsing; so does this check."""
-    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(unescape(text)) if m.lastgroup not in ("comment", None)]
 
 
 def bare_words(text: str) -> list[str]:

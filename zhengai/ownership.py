@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rdflib import URIRef
 from rdflib.term import Node
@@ -23,6 +24,9 @@ from rdflib.term import Node
 from zhengai import query_registry
 from zhengai.errors import DiagnosisError
 from zhengai.store import GraphStore
+
+if TYPE_CHECKING:
+    from zhengai.diagnosis import RunInfo
 
 RULES = (
     (1, "owner_rule1_work_item", "岗位工作支撑该指标", "a work item of the post supports the indicator"),
@@ -191,9 +195,11 @@ def _owning_post(org: Organisation, post_iri: URIRef) -> OwningPost | None:
     return OwningPost(post, True, (), None)
 
 
-def resolve(store: GraphStore, run: URIRef, gap: URIRef | None = None) -> dict[Node, Owner]:
-    """The owner of ``gap`` (or of every open gap of ``run``)."""
-    org = organisation(store)
+def resolve(
+    store: GraphStore, run: URIRef, gap: URIRef | None = None, org: Organisation | None = None
+) -> dict[Node, Owner]:
+    """The owner of ``gap`` (or of every open gap of ``run``); ``org`` may be given when known."""
+    org = org or organisation(store)
     context: dict[Node, dict] = {}
     supervisors: dict[Node, set[str]] = defaultdict(set)
     query = query_registry.get("gap_context")
@@ -298,9 +304,10 @@ def owns(
     return unit in {name for _, name in owner.units} or any(unit == o.post.unit_name for o in owner.posts)
 
 
-def find_gap(store: GraphStore, gap_id: str) -> tuple[URIRef, URIRef]:
-    """(run graph, gap) of a gap id such as ``2025/ZY-1.1.1-02/510202``, in the latest run of its period."""
-    from zhengai.diagnosis import latest_run
+def find_gap(store: GraphStore, gap_id: str, runs: list[RunInfo] | None = None) -> tuple[URIRef, URIRef]:
+    """(run graph, gap) of a gap id such as ``2025/ZY-1.1.1-02/510202``, in the latest run of its period.
+    ``runs`` (the stored runs, oldest first) may be given when known."""
+    from zhengai.diagnosis import runs as stored_runs
 
     period_text = gap_id.split("/", 1)[0]
     if not period_text.isdigit():
@@ -308,7 +315,8 @@ def find_gap(store: GraphStore, gap_id: str) -> tuple[URIRef, URIRef]:
             f"问题编号应写作 学年/指标编码/对象编码，如 2025/ZY-1.1.1-02/510202：「{gap_id}」",
             f"a gap id reads period/indicator/subject, e.g. 2025/ZY-1.1.1-02/510202: '{gap_id}'",
         )
-    info = latest_run(store, int(period_text))
+    matching = [r for r in (runs if runs is not None else stored_runs(store)) if r.period == int(period_text)]
+    info = matching[-1] if matching else None
     if info is None:
         raise DiagnosisError(
             f"{period_text} 学年还没有诊断：请先运行 zhengai diagnose --period {period_text}",

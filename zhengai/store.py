@@ -22,6 +22,7 @@ from rdflib.term import Node
 from zhengai.errors import QueryError, StoreError
 from zhengai.namespaces import GRAPH_BASE, graph
 from zhengai.resources import ontology_turtle
+from zhengai.sparql_text import bind_values
 
 DEFAULT_STORE = Path(".zhengai") / "store"
 ONTOLOGY_GRAPH = graph("ontology")
@@ -31,6 +32,11 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 # A query with this comment line sees every named graph as its default graph (patterns without
 # GRAPH match across graphs: a student → class → major → 二级学院 chain spans three graphs).
 UNION_DIRECTIVE = "# dataset: union of the named graphs"
+# A query with this comment line gets its parameters as a VALUES block opening its WHERE group,
+# which Oxigraph uses to drive the joins; otherwise they are SEP-0007 substitutions, which Oxigraph
+# applies to the evaluated pattern. Which is faster depends on the query: a star pattern around one
+# bound term gains (40 ms → 0.1 ms on a large run), queries of UNIONs lose.
+VALUES_DIRECTIVE = "# bind: values"
 Triple = tuple[Node, Node, Node]
 
 
@@ -238,10 +244,15 @@ class OxigraphStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        terms = {k: to_ox(v) for k, v in (bindings or {}).items()}
+        substitutions = None
+        if terms and VALUES_DIRECTIVE in sparql and not any(isinstance(t, ox.BlankNode) for t in terms.values()):
+            sparql = bind_values(sparql, terms)
+        elif terms:
+            substitutions = {ox.Variable(k): t for k, t in terms.items()}
         try:
             return self._store.query(
-                sparql, substitutions=subs or None, use_default_graph_as_union=UNION_DIRECTIVE in sparql
+                sparql, substitutions=substitutions, use_default_graph_as_union=UNION_DIRECTIVE in sparql
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL 语法错误：{exc}", f"SPARQL syntax error: {exc}") from exc
