@@ -329,3 +329,27 @@ def test_a_turtle_upload_lands_in_its_own_graph(writer: TestClient) -> None:
     assert r.status_code == 201 and r.json()["graphs"][0]["graph"].endswith("/rdf/extra")
     reserved = upload(writer, "x.trig", b"<https://w3id.org/zhengai/graph/org> { <https://e/a> <https://e/b> 1 . }")
     assert reserved.status_code == 400
+
+
+def test_token_configuration_errors(tmp_path: Path) -> None:
+    from zhengai.api.roles import Tokens
+
+    from zhengai.errors import ZhengaiError
+
+    for text, words in (
+        ('[[token]]\nrole = "boss"\ntoken = "x"', "unknown role"),
+        ('[[token]]\nrole = "unit_head"\ntoken = "x"', "needs a unit"),
+        ('[[token]]\nrole = "teacher"\ntoken = "x"', "needs a person"),
+        ('[[token]]\nrole = "reader"', "needs token or sha256"),
+        ("[[token]\n", "cannot read"),
+    ):
+        file = tmp_path / "tokens.toml"
+        file.write_text(text, encoding="utf-8")
+        with pytest.raises(ZhengaiError) as caught:
+            Tokens.from_file(file)
+        assert words in caught.value.en and caught.value.zh
+    scoped = Tokens.from_env_text("unit_head:abc:信息工程学院;teacher:def:T1005")
+    assert scoped.principal("Bearer abc").unit == "信息工程学院"
+    assert scoped.principal("Bearer def").person == "T1005"
+    with pytest.raises(ZhengaiError):
+        Tokens.from_env_text("reader")
