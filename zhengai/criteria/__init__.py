@@ -1,0 +1,76 @@
+"""The 诊断标准 (diagnostic criterion) language: a grammar with editable vocabulary tables.
+
+``grammar.lark`` is the grammar, over the tokens of ``lexer.py``; the words come from the tables
+in ``data/`` (``vocabulary.py``); ``reading.py`` turns a parse into a typed ``Criterion`` (bands of
+values with grades and severities, or a yes/no vocabulary); ``describe.py`` says in words how it
+was read; ``values.py`` reads an observed value in the criterion's own unit and words.
+
+>>> c = compile_criterion("A/B/C\\nA:90%以上\\nB:70%-90%\\nC:70%以下")
+>>> c.lines, c.direction
+((Decimal('0.9'), Decimal('0.7')), 'higher')
+>>> compile_criterion("生师比不高于18:1").direction
+'lower'
+>>> compile_criterion("有／否").kind
+'evidence'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .describe import reading, threshold_text
+from .model import Band, Criterion, Direction, Kind, NotCheckable, Severity, Unit, two_line_bands
+from .compiler import DEFAULT_SCALE_TEXT, Bound, Units, compile_line, compile_text, lines_criterion
+from .vocabulary import vocabulary
+
+__all__ = [
+    "DEFAULT_SCALE_TEXT",
+    "Band",
+    "Bound",
+    "Criterion",
+    "Direction",
+    "Kind",
+    "NotCheckable",
+    "Severity",
+    "Unit",
+    "Units",
+    "compile_criterion",
+    "compile_line",
+    "default_scale",
+    "lines_criterion",
+    "normalise",
+    "reading",
+    "threshold_text",
+    "two_line_bands",
+    "vocabulary",
+]
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → half-width), no spaces, one line."""
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", "", text)
+
+
+@lru_cache(maxsize=4096)
+def compile_criterion(text: str | None, *, percent_hint: bool = False, name: str = "") -> Criterion:
+    """The typed criterion of a 诊断标准 cell; ``NotCheckable`` (with a reason and a hint) otherwise.
+
+    ``percent_hint``: the indicator is a rate, so bare numbers in its criterion are percentages;
+    ``name``: the indicator's name, which can say that lower is better (生师比, 流失率).
+    """
+    if text is None or not text.strip():
+        raise NotCheckable(
+            "没有诊断标准", "no diagnostic criterion",
+            "在「诊断标准」列写出标准，或写目标值/预警值列",
+            "write the criterion in the 诊断标准 column, or give 目标值/预警值 columns",
+            "empty",
+        )  # fmt: skip
+    return compile_text(text, percent_hint=percent_hint, name=name)
+
+
+def default_scale() -> Criterion:
+    """The scale a ratio without its own grade lines is graded on."""
+    return compile_text(DEFAULT_SCALE_TEXT)
