@@ -25,6 +25,7 @@ from zhengai.namespaces import LEVELS, RDF, RDFS, SKOS, SYSTEMS, ZG, graph, iri
 from zhengai.resources import read_text
 
 from .base import LoadResult, Problems, annotate_source, nfkc
+from .headers import unrecognised, with_synonyms
 from .table import Column, RawSheet, Table, TableRow, header_score, read_table
 
 KIND = "catalogue"
@@ -47,7 +48,12 @@ COLUMNS = (
     Column("system", ("纵向系统", "所属系统", "系统")),
     Column("resp_unit", ("责任部门", "责任单位")),
     Column("resp_post", ("责任岗位",)),
+    Column("target", ("目标值", "标准值")),
+    Column("warning", ("预警值",)),
+    Column("bottom", ("底线值",)),
+    Column("direction", ("比较方式", "方向")),
 )
+"""The seed's own names; ``data/header_synonyms.csv`` adds other colleges' (``columns()``)."""
 
 TIERS = ("tier1", "tier2", "tier3", "tier4")
 SIGNATURE = ("tier1", "tier2", "checkpoint", "criterion")
@@ -175,8 +181,13 @@ def _fill_tiers(table: Table) -> None:
         previous = row
 
 
+def columns() -> tuple[Column, ...]:
+    return with_synonyms(KIND, COLUMNS)
+
+
 def detect_score(sheets: list[RawSheet]) -> int:
-    return max((header_score(s, [c for c in COLUMNS if c.key in SIGNATURE])[0] for s in sheets), default=0)
+    spec = [c for c in columns() if c.key in SIGNATURE]
+    return max((header_score(s, spec)[0] for s in sheets), default=0)
 
 
 def load(sheets: list[RawSheet], *, file: str, known_codes: dict[str, str] | None = None) -> LoadResult:
@@ -187,11 +198,13 @@ def load(sheets: list[RawSheet], *, file: str, known_codes: dict[str, str] | Non
     """
     problems = Problems(file)
     keywords = system_keywords()
+    spec = columns()
     tables = []
     for sheet in sheets:
         if sheet.is_blank() and level_from_text(sheet.name) is None:
             continue  # an untouched Sheet2/Sheet3
-        tables.append(read_table(sheet, COLUMNS))
+        tables.append(read_table(sheet, spec))
+    _header_findings(tables, spec, problems)
 
     graphs: dict[URIRef, Graph] = {}
     seen_codes: dict[str, TableRow] = {}
@@ -237,6 +250,29 @@ def load(sheets: list[RawSheet], *, file: str, known_codes: dict[str, str] | Non
             tables[0].loc() if tables else Location(file),
         )
     return LoadResult(KIND, graphs, rows_read, problems.findings)
+
+
+def _header_findings(tables: list[Table], spec: tuple[Column, ...], problems: Problems) -> None:
+    """Unrecognised headers (once per file, with the closest known name), and no criterion column."""
+    reported: set[str] = set()
+    for table in tables:
+        for name, near in unrecognised(table, spec):
+            if name in reported:
+                continue
+            reported.add(name)
+            hint_zh = f"；是否指「{near}」？" if near else ""
+            hint_en = f"; did you mean '{near}'?" if near else ""
+            problems.finding(
+                f"未识别的列「{name}」，其内容作为附注保存{hint_zh}（可在 data/header_synonyms.csv 中加入该列名）",
+                f"unrecognised column '{name}', kept as annotations{hint_en} (add the name to data/header_synonyms.csv)",
+                Location(table.file, table.sheet, table.header_row, name),
+            )
+        if not any(table.has(k) for k in ("criterion", "target", "warning", "bottom")):
+            problems.finding(
+                "本表没有「诊断标准」列（也没有目标值/预警值列）：这些指标只检查是否缺数据",
+                "this sheet has no 诊断标准 column (nor 目标值/预警值 columns): its indicators are checked for missing data only",
+                table.loc(),
+            )
 
 
 def _indicator_row(
@@ -302,6 +338,10 @@ def _indicator_row(
         ("denominator", ZG.denominator),
         ("resp_unit", ZG.responsibleUnitName),
         ("resp_post", ZG.responsiblePostName),
+        ("target", ZG.targetText),
+        ("warning", ZG.warningText),
+        ("bottom", ZG.bottomText),
+        ("direction", ZG.directionText),
     ):
         text = row.text(key)
         if text is not None:

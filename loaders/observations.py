@@ -17,6 +17,9 @@ from decimal import Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, XSD
 
+from zhengai.criteria import Criterion, NotCheckable, compile_indicator
+from zhengai.criteria.values import BadObservedValue, grade_word, yes_no_value
+from zhengai.criteria.values import number as observed_number
 from zhengai.errors import Location
 from zhengai.namespaces import LEVELS, RDF, ZG, graph, iri
 
@@ -28,13 +31,13 @@ from .base import (
     decimal_literal,
     nfkc,
     parse_academic_year,
-    parse_boolean,
     parse_cell,
     parse_date,
     parse_decimal,
     plain,
 )
 from .catalogue import level_from_text
+from .headers import with_synonyms
 from .table import Cell, Column, RawSheet, TableRow, cell_text, header_score, read_table
 
 OBSERVATION_COLUMNS = (
@@ -57,6 +60,7 @@ TARGET_COLUMNS = (
     Column("level", ("层面",)),
 )
 PERCENT_WORDS = ("率", "占比", "比例", "%")
+_HIGHER = Criterion(text="", kind="graded", direction="higher")
 
 
 def is_percent(label: str, criterion: str | None, denominator: str | None) -> bool:
@@ -82,10 +86,28 @@ class IndicatorInfo:
     label: str
     criterion: str | None
     denominator: str | None
+    lines: dict[str, str] = field(default_factory=dict)
+    direction_text: str | None = None
+    _compiled: Criterion | bool | None = field(default=False, repr=False)
 
     @property
     def is_percent(self) -> bool:
         return is_percent(self.label, self.criterion, self.denominator)
+
+    def compiled(self) -> Criterion | None:
+        """The indicator's criterion, or None when it is not machine-checkable (read once)."""
+        if self._compiled is False:
+            try:
+                self._compiled = compile_indicator(
+                    self.criterion,
+                    self.lines,
+                    self.direction_text,
+                    percent_hint=self.is_percent,
+                    name=self.label,
+                )
+            except NotCheckable:
+                self._compiled = None
+        return self._compiled  # type: ignore[return-value]
 
 
 @dataclass
@@ -104,11 +126,12 @@ def detect_score(sheets: list[RawSheet], columns: tuple[Column, ...], signature:
 
 
 def load_observations(sheets: list[RawSheet], *, file: str, lookup: Lookup, period: int | None) -> LoadResult:
-    return _load(sheets, file, lookup, period, OBSERVATION_COLUMNS, "observations", _observation)
+    columns = with_synonyms("observations", OBSERVATION_COLUMNS)
+    return _load(sheets, file, lookup, period, columns, "observations", _observation)
 
 
 def load_targets(sheets: list[RawSheet], *, file: str, lookup: Lookup, period: int | None) -> LoadResult:
-    return _load(sheets, file, lookup, period, TARGET_COLUMNS, "targets", _target)
+    return _load(sheets, file, lookup, period, with_synonyms("targets", TARGET_COLUMNS), "targets", _target)
 
 
 RowBuilder = Callable[
@@ -257,31 +280,47 @@ def _subject(
     return False
 
 
-def _scaled(number: Decimal, info: IndicatorInfo, raw: Cell) -> Decimal:
-    text = cell_text(raw) or ""
-    if info.is_percent and number > 1 and "%" not in nfkc(text):
-        return plain(number / 100)
-    return number
+def parse_number(raw: Cell, info: IndicatorInfo) -> Decimal | None:
+    """A number in the indicator's criterion unit: ``65%``, ``0.65`` and (a rate) ``65`` are 0.65;
+    ``3.5万`` is 35000; ``17:1`` is 17."""
+    text = cell_text(raw)
+    if text is None:
+        return None
+    if isinstance(raw, bool):
+        raise BadValue("应为数值，而不是是/否", "expected a number, not a yes/no value")
+    try:
+        return plain(observed_number(text, info.compiled(), info.is_percent))
+    except BadObservedValue as exc:
+        raise BadValue(exc.zh, exc.en) from None
 
 
 def parse_value(raw: Cell, info: IndicatorInfo) -> Literal | None:
-    """A normalised observation value: boolean for 有/无 and 是/否, else a decimal."""
-    if cell_text(raw) is None:
+    """A normalised observation value, read in the indicator's own terms: a boolean for yes/no
+    criteria (in their own words: 达标/不达标, 完成/未完成 …), a grade word for grade-word criteria,
+    else a decimal in the criterion's unit."""
+    text = cell_text(raw)
+    if text is None:
         return None
+    criterion = info.compiled()
+    if isinstance(raw, bool):
+        return Literal(raw)
     try:
-        return Literal(parse_boolean(raw))
-    except BadValue:
-        pass
-    try:
-        number = parse_decimal(raw)
-    except BadValue:
-        text = cell_text(raw)
-        raise BadValue(
-            f"值「{text}」无法识别：应为数值、百分比（65%）、有/无 或 是/否",
-            f"value '{text}' is not a number, a percentage (65%), 有/无 or 是/否",
-        ) from None
-    assert number is not None
-    return decimal_literal(_scaled(number, info, raw))
+        if criterion is not None and criterion.kind == "words":
+            return Literal(grade_word(text, criterion))
+        graded = criterion is not None and criterion.kind == "graded"
+        if not graded and not isinstance(raw, int | float):
+            yes = yes_no_value(text, criterion)
+            if yes is not None:
+                return Literal(yes)
+        try:
+            return decimal_literal(plain(observed_number(text, criterion, info.is_percent)))
+        except BadObservedValue:
+            yes = yes_no_value(text, None) if graded else None
+            if yes is not None:
+                return Literal(yes)
+            raise
+    except BadObservedValue as exc:
+        raise BadValue(exc.zh, exc.en) from None
 
 
 def _observation(
@@ -348,9 +387,9 @@ def _target(
     node = iri("target", year, info.code, subject_code)
     values = {}
     for key in ("target", "bottom"):
-        number = parse_cell(row, key, parse_decimal, problems)
+        number = parse_cell(row, key, lambda raw: parse_number(raw, info), problems)
         if number is not None:
-            values[key] = _scaled(number, info, row.raw(key))
+            values[key] = number
     if not values:
         problems.error(
             "「目标值」与「底线值」至少填写一个",
@@ -358,8 +397,17 @@ def _target(
             row.loc("target") if row.table.has("target") else row.loc("indicator"),
         )
         return None
-    if "target" in values and "bottom" in values and values["bottom"] > values["target"]:
-        problems.error("底线值高于目标值", "the bottom line is above the target", row.loc("bottom"))
+    lower = (info.compiled() or _HIGHER).direction == "lower"
+    both = "target" in values and "bottom" in values
+    if both and values["bottom"] != values["target"] and (values["bottom"] > values["target"]) != lower:
+        if lower:
+            problems.error(
+                "该指标越低越好，底线值应不低于目标值",
+                "lower is better here: the bottom line should not be below the target",
+                row.loc("bottom"),
+            )
+        else:
+            problems.error("底线值高于目标值", "the bottom line is above the target", row.loc("bottom"))
         return None
     g.add((node, RDF.type, ZG.Target))
     g.add((node, ZG.indicator, info.iri))

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__, audit, diagnosis, ownership, reports, standards
+from zhengai import __version__, audit, criteria_report, diagnosis, ownership, reports, standards
 from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
@@ -116,6 +116,9 @@ def load(
             )
             for finding in report.findings:
                 out.print(f"  [yellow]![/] {finding}", highlight=False)
+            if report.kind == "catalogue":
+                zh, en = criteria_report.count_line(criteria_report.readings(store))
+                out.print(f"  [cyan]i[/] {zh} / {en}", highlight=False)
     store.close()
     if failures:
         raise typer.Exit(EXIT_ERROR)
@@ -432,6 +435,81 @@ def shapes(
         err.print(f"  [yellow]![/] {finding}", highlight=False)
 
 
+@app.command("criteria")
+def criteria_(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A catalogue workbook to read without loading it (default: the store's)."),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option(help="Only this level: 学校, 专业, 课程, 教师 or 学生.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or md")] = "table",
+    unreadable: Annotated[
+        bool, typer.Option("--unreadable", help="Only the criteria that are not machine-checkable.")
+    ] = False,
+) -> None:
+    """How each catalogue row's 诊断标准 was read, or why it is not machine-checkable (with a hint)."""
+    if fmt not in ("table", "json", "md"):
+        raise _fail(ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' (table, json, md)"))
+    if level is not None and level not in LEVELS:
+        raise _fail(
+            ZhengaiError(f"未知层面「{level}」（可用：{'、'.join(LEVELS)}）", f"unknown level '{level}'")
+        )
+    try:
+        if file is not None:
+            store = OxigraphStore(None)
+            load_file(store, file, "catalogue")
+        else:
+            store = _open()
+        with store:
+            rows = criteria_report.readings(store, level)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    if not rows:
+        raise _fail(ZhengaiError("没有已加载的指标表", "no indicator catalogue is loaded"))
+    zh, en = criteria_report.count_line(rows)
+    shown = [r for r in rows if not r.checkable] if unreadable else rows
+    if fmt == "json":
+        payload = {"summary": {"zh": zh, "en": en, "checkable": sum(r.checkable for r in rows), "total": len(rows)},
+                   "not_checkable_by_category": dict(criteria_report.categories(rows)),
+                   "rows": [r.as_dict() for r in shown]}  # fmt: skip
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt == "md":
+        lines = [f"# 诊断标准的读法 / How the criteria were read\n\n{zh}  \n{en}\n",
+                 "| 编码 code | 指标 indicator | 诊断标准 as written | 读作 read as | 建议 hint |", "|---|---|---|---|---|"]  # fmt: skip
+        for r in shown:
+            cell = (
+                (r.reading_zh + "<br>" + r.reading_en)
+                if r.checkable
+                else ("✗ " + r.reading_zh + "<br>" + r.reading_en)
+            )
+            hint = (r.hint_zh + "<br>" + r.hint_en) if r.hint_zh else ""
+            lines.append(f"| {r.code} | {r.label} | {r.written.replace(chr(10), ' ')} | {cell} | {hint} |")
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    table = Table(title=f"{zh} / {en}", show_lines=False)
+    for col in (
+        "编码 code",
+        "指标 indicator",
+        "诊断标准 as written",
+        "读作 read as / 原因 why not",
+        "位置 where",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in shown:
+        read = (
+            f"[green]✓[/] {r.reading_zh}\n[dim]{r.reading_en}[/]"
+            if r.checkable
+            else f"[red]✗[/] {r.reading_zh}\n[dim]{r.reading_en}[/]"
+            + (f"\n[yellow]→ {r.hint_zh}[/]\n[dim]→ {r.hint_en}[/]" if r.hint_zh else "")
+        )
+        where = f"{r.sheet or ''} {r.row or ''}".strip()
+        table.add_row(r.code, r.label, r.written, read, where)
+    out.print(table)
+
+
 # -- ownership ------------------------------------------------------------------------------------
 
 
@@ -563,7 +641,11 @@ def mine(
             rows, owners = _owned(store, period)
     except ZhengaiError as exc:
         raise _fail(exc) from None
-    mine_rows = [r for r in rows if r.severity != "closed" and ownership.owns(owners.get(r.id), post=post, person=person, unit=unit)]
+    mine_rows = [
+        r
+        for r in rows
+        if r.severity != "closed" and ownership.owns(owners.get(r.id), post=post, person=person, unit=unit)
+    ]
     who = post or person or unit
     _print_owned(mine_rows, owners, fmt, f"{who} 负责的问题 / gaps owned by {who}")
 
@@ -636,7 +718,9 @@ def serve(
         Path | None, typer.Option(help="TOML file of API tokens and roles (default: ZHENGAI_TOKENS_FILE).")
     ] = None,
     query_timeout: Annotated[float, typer.Option(help="Seconds a SPARQL query may run.")] = 30.0,
-    row_limit: Annotated[int, typer.Option(help="Most rows (or triples) a SPARQL answer may have.")] = 100_000,
+    row_limit: Annotated[
+        int, typer.Option(help="Most rows (or triples) a SPARQL answer may have.")
+    ] = 100_000,
     query_workers: Annotated[int, typer.Option(help="SPARQL worker processes.")] = 2,
     cors_origin: Annotated[
         list[str] | None, typer.Option(help="An origin allowed to call the API from a browser (repeatable).")

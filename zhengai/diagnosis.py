@@ -27,10 +27,18 @@ from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
 from zhengai import query_registry
-from zhengai.criteria import threshold_text
+from zhengai.criteria import Band, threshold_text
 from zhengai.errors import DiagnosisError, Problem
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, XSD, ZG, graph, iri
-from zhengai.standards import LEVEL_EN, Compiled, Standard, compile_period, shapes_graph, standard_message
+from zhengai.standards import (
+    LEVEL_EN,
+    Compiled,
+    Standard,
+    compile_period,
+    grade_node,
+    shapes_graph,
+    standard_message,
+)
 from zhengai.store import GraphStore
 
 ENGINES = ("fast", "pyshacl")
@@ -82,6 +90,8 @@ class Gap:
     suggested_target: Decimal | None = None
     focus: URIRef | None = None
     source_shape: URIRef | None = None
+    component: URIRef | None = None
+    direction: str | None = None
 
 
 @dataclass
@@ -113,7 +123,7 @@ def format_value(value: Literal | None, unit: str | None) -> str:
         return "是/有" if python else "否/无"
     if value.datatype in (XSD.decimal, XSD.integer, XSD.double, XSD.float):
         number = Decimal(str(value))
-        return threshold_text(number, "percent" if unit == "percent" else "count")
+        return threshold_text(number, unit if unit in ("percent", "permille", "ratio") else "count")
     return str(value)
 
 
@@ -121,6 +131,9 @@ def _yes_no_word(value: Literal | None, standard: Standard) -> tuple[str, str]:
     if value is None or not isinstance(value.toPython(), bool):
         return format_value(value, None), format_value(value, None)
     yes = bool(value.toPython())
+    words = standard.criterion.words if standard.criterion is not None else None
+    if words and words not in (("有", "无"), ("是", "否")):
+        return words[0 if yes else 1], words[0 if yes else 1]
     if standard.kind == "evidence":
         return ("有" if yes else "无"), ("present" if yes else "absent")
     return ("是" if yes else "否"), ("yes" if yes else "no")
@@ -139,7 +152,11 @@ def _gap_message(
     if shape_name == "unmet":
         word_zh, word_en = _yes_no_word(value, standard)
         return f"{head_zh}为「{word_zh}」，{shape_zh}", f"{head_en} is {word_en}, {shape_en}"
+    if standard.kind == "words" and value is not None:
+        return f"{head_zh}{shape_zh}", f"{head_en} {shape_en}"
     shown = format_value(value, standard.unit or ind.unit)
+    if value is not None and value.datatype == XSD.decimal:
+        shown = standard.line(Decimal(str(value)))
     return f"{head_zh}为 {shown}，{shape_zh}", f"{head_en} is {shown}, {shape_en}"
 
 
@@ -154,11 +171,11 @@ def _bindings(period: int, shapes: URIRef) -> dict[str, Node]:
     }
 
 
+BOUNDS = {SH.minInclusive, SH.minExclusive, SH.maxInclusive, SH.maxExclusive}
 SUPPORTED_SHAPE_PREDICATES = {
     RDF.type, RDFS.label, RDFS.comment, SH.path, SH.severity, SH.message, SH.property, SH.targetClass,
-    SH.minCount, SH["in"], SH.minInclusive, SH["or"], ZG.grade, ZG.threshold, ZG.thresholdUnit,
-    ZG.standardOf,
-}  # fmt: skip
+    SH.minCount, SH["in"], SH["or"], ZG.grade, ZG.threshold, ZG.thresholdUnit, ZG.standardOf,
+} | BOUNDS  # fmt: skip
 
 
 def unsupported_forms(shapes: Graph) -> list[str]:
@@ -174,14 +191,11 @@ def unsupported_forms(shapes: Graph) -> list[str]:
                 problems.append(f"{shape}: sh:path {o}")
             elif p == SH.minCount and int(o) != 1:  # type: ignore[call-overload]
                 problems.append(f"{shape}: sh:minCount {o}")
-            elif p == SH["in"] and len(list(shapes.items(o))) != 1:
-                problems.append(f"{shape}: sh:in with several members")
             elif p == SH["or"]:
                 options = list(shapes.items(o))
-                if (
-                    len(options) != 2
-                    or set(shapes.predicates(options[0])) != {SH.minInclusive}
-                    or set(shapes.predicates(options[1])) != {SH.maxExclusive}
+                if len(options) != 2 or any(
+                    len(set(shapes.predicate_objects(opt))) != 1 or not set(shapes.predicates(opt)) <= BOUNDS
+                    for opt in options
                 ):
                     problems.append(f"{shape}: sh:or of another form")
     return problems
@@ -338,7 +352,9 @@ def available_periods(store: GraphStore) -> list[int]:
     return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
 
 
-def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str | None:
+def _trend(
+    previous: StoredGap, severity: URIRef, value: Literal | None, direction: str | None = "higher"
+) -> str | None:
     """improved / worsened / unchanged; None when either year is missing data (nothing to compare)."""
     if SH.Info in (previous.severity, severity):
         return None
@@ -353,7 +369,9 @@ def _trend(previous: StoredGap, severity: URIRef, value: Literal | None) -> str 
         return "unchanged"
     if old == new:
         return "unchanged"
-    return "improved" if new > old else "worsened"
+    if direction == "within":
+        return "unchanged"
+    return "improved" if (new > old) == (direction != "lower") else "worsened"
 
 
 def _gaps(
@@ -362,20 +380,22 @@ def _gaps(
     run_id: str,
     level: str | None,
 ) -> list[Gap]:
-    shape_of: dict[URIRef, tuple[Standard, str]] = {}
+    shape_of: dict[URIRef, tuple[Standard, str, Band | None]] = {}
     for s in compiled.standards:
-        for name in ("missing", "unmet", "red", "yellow"):
-            shape_of[s.property_shape(name)] = (s, name)
+        for name in ("missing", "unmet"):
+            shape_of[s.property_shape(name)] = (s, name, None)
+        for name, band in s.failing():
+            shape_of[s.property_shape(name)] = (s, name, band)
     gaps: dict[tuple[Node, Node], Gap] = {}
     for r in results:
-        standard, name = shape_of[r.source_shape]
+        standard, name, band = shape_of[r.source_shape]
         ind = standard.indicator
         if level is not None and ind.level_name != level:
             continue
         subject_code = r.subject_code or str(r.subject).rsplit("/", 1)[-1]
         zh, en = _gap_message(standard, name, subject_code, r.value)
-        threshold = {"red": standard.red, "yellow": standard.yellow}.get(name)
-        grade = {"missing": ZG.MissingData, "unmet": ZG.Unmet, "red": ZG.GradeC, "yellow": ZG.GradeB}[name]
+        threshold = standard.threshold_of(band) if band is not None and standard.kind == "graded" else None
+        grade = {"missing": ZG.MissingData, "unmet": ZG.Unmet}.get(name) or grade_node(band.grade)  # type: ignore[union-attr]
         gap = Gap(
             id=f"{compiled.period}/{ind.code}/{subject_code}",
             iri=iri("gap", run_id, ind.code, subject_code),
@@ -396,6 +416,8 @@ def _gaps(
             message_en=en,
             focus=r.focus,
             source_shape=r.source_shape,
+            component=component_of(standard, name, band),
+            direction=standard.direction,
         )
         key = (ind.iri, r.subject)
         kept = gaps.get(key)
@@ -415,7 +437,7 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
         if prior is None:
             continue
         gap.status, gap.previous = "persisting", prior.iri
-        gap.trend = _trend(prior, gap.severity, gap.value)  # type: ignore[arg-type]
+        gap.trend = _trend(prior, gap.severity, gap.value, gap.direction)  # type: ignore[arg-type]
         if gap.severity == SH.Violation and gap.threshold is not None:
             gap.suggested_target = gap.threshold
     for (indicator, subject), prior in sorted(before.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
@@ -551,12 +573,25 @@ def run_record(run: Run, store: GraphStore) -> Graph:
     return g
 
 
-COMPONENT = {
-    ZG.MissingData: SH.MinCountConstraintComponent,
-    ZG.Unmet: SH.InConstraintComponent,
-    ZG.GradeC: SH.MinInclusiveConstraintComponent,
-    ZG.GradeB: SH.OrConstraintComponent,
+BOUND_COMPONENT = {
+    SH.minInclusive: SH.MinInclusiveConstraintComponent,
+    SH.minExclusive: SH.MinExclusiveConstraintComponent,
+    SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
+    SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
 }
+
+
+def component_of(standard: Standard, name: str, band: Band | None) -> URIRef:
+    """The SHACL constraint component a gap's property shape used (sh:sourceConstraintComponent)."""
+    if name == "missing":
+        return SH.MinCountConstraintComponent
+    if band is None or standard.kind == "words":
+        return SH.InConstraintComponent
+    if band.low is not None and band.high is not None:
+        return SH.OrConstraintComponent
+    if band.high is not None:
+        return BOUND_COMPONENT[SH.minExclusive if band.high_closed else SH.minInclusive]
+    return BOUND_COMPONENT[SH.maxExclusive if band.low_closed else SH.maxInclusive]
 
 
 def _decimal(value: Decimal) -> Literal:
@@ -584,7 +619,7 @@ def gap_triples(run: Run) -> Iterator[tuple[Node, Node, Node]]:
         yield node, SH.resultPath, ZG.value
         yield node, SH.resultSeverity, gap.severity  # type: ignore[misc]
         yield node, SH.sourceShape, gap.source_shape  # type: ignore[misc]
-        yield node, SH.sourceConstraintComponent, COMPONENT[gap.grade]  # type: ignore[index]
+        yield node, SH.sourceConstraintComponent, gap.component  # type: ignore[misc]
         if gap.value is not None:
             yield node, SH.value, gap.value
         yield node, SH.resultMessage, Literal(gap.message_zh, lang="zh")

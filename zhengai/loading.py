@@ -19,6 +19,7 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from zhengai import __version__
 from zhengai import query_registry as named_queries
+from zhengai.criteria import LINE_KEYS
 from zhengai.errors import InputError, Location, Problem
 from zhengai.loaders import catalogue, matrix, observations, org, rdf, subjects
 from zhengai.loaders.base import LoadResult
@@ -99,6 +100,8 @@ def build_lookup(store: GraphStore) -> Lookup:
             label=str(row["label"]),
             criterion=str(row["criterion"]) if "criterion" in row else None,
             denominator=str(row["denominator"]) if "denominator" in row else None,
+            lines={k: str(row[f"{k}Text"]) for k in LINE_KEYS if f"{k}Text" in row},
+            direction_text=str(row["directionText"]) if "directionText" in row else None,
         )
         lookup.indicators[info.code] = info
         for text in {str(row["label"]), str(row.get("checkpoint", row["label"]))}:

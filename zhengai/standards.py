@@ -10,9 +10,13 @@ subject gets a standard of its own. Each standard becomes
 
   - ``…/missing``: ``sh:minCount 1`` at ``sh:Info`` (a due observation was not reported);
   - ``…/unmet``: ``sh:in (true)`` (or ``(false)``) at ``sh:Violation`` for 有/无 and 是/否;
-  - ``…/red``: ``sh:minInclusive`` the C line or bottom line, at ``sh:Violation`` (红色预警);
-  - ``…/yellow``: ``sh:or ([sh:minInclusive A line] [sh:maxExclusive C line])`` at
-    ``sh:Warning`` (黄色预警) — one result per value: a red value is not also yellow.
+  - one shape per band of values that does not pass (``…/red``, ``…/yellow``, or ``…/yellow-1``,
+    ``…/yellow-2`` … on a longer scale), at ``sh:Violation`` (红色预警) or ``sh:Warning`` (黄色预警).
+    Its constraint holds for every value *outside* the band: ``sh:minInclusive`` the C line for a
+    higher-is-better bottom band, ``sh:maxInclusive`` the line for a lower-is-better top band
+    (生师比 ≤ 18:1), ``sh:or ([sh:minInclusive A line] [sh:maxExclusive C line])`` for a band in
+    the middle — so one value gives one result, with the band's grade;
+  - for grade words (优秀/良好/合格/不合格): ``sh:in`` the other words, one shape per failing word.
 
 Every property shape says its standard in ``sh:message`` (zh and en); the diagnosis adds the
 subject, value and period when it turns a result into a gap.
@@ -30,13 +34,23 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
 from zhengai import query_registry
-from zhengai.criteria import Criterion, NotCheckable, Unit, compile_criterion, threshold_text
+from zhengai.criteria import (
+    LINE_KEYS,
+    Band,
+    Criterion,
+    NotCheckable,
+    Unit,
+    compile_indicator,
+    reading,
+    threshold_text,
+    two_line_bands,
+)
 from zhengai.errors import Location, Problem
 from zhengai.loaders.observations import is_percent
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, SKOS, XSD, ZG, iri
 from zhengai.store import GraphStore
 
-Kind = Lit["evidence", "boolean", "graded", "none"]
+Kind = Lit["evidence", "boolean", "graded", "words", "none"]
 LEVEL_NAMES = {node: name for name, (_, node) in LEVELS.items()}
 LEVEL_EN = {"学校": "School", "专业": "Major", "课程": "Course", "教师": "Teacher", "学生": "Student"}
 
@@ -51,6 +65,8 @@ class Indicator:
     criterion: str | None
     denominator: str | None
     data_source: str | None
+    lines: tuple[tuple[str, str], ...] = ()  # (target|warning|bottom, cell text) from catalogue columns
+    direction_text: str | None = None
 
     @property
     def level_name(self) -> str:
@@ -60,22 +76,38 @@ class Indicator:
     def unit(self) -> Unit:
         return "percent" if is_percent(self.label, self.criterion, self.denominator) else "count"
 
+    def compiled(self) -> Criterion:
+        """The indicator's criterion (or its line columns); ``NotCheckable`` when neither reads."""
+        return compile_indicator(
+            self.criterion,
+            dict(self.lines),
+            self.direction_text,
+            percent_hint=self.unit == "percent",
+            name=self.label,
+        )
+
 
 @dataclass(frozen=True)
 class Standard:
-    """What one indicator (for one subject, or all) must meet in one period."""
+    """What one indicator (for one subject, or all) must meet in one period.
+
+    ``bands`` (graded and grade-word standards) are the criterion's, or those of the yearly
+    target; every band that does not pass becomes a property shape.
+    """
 
     indicator: Indicator
     period: int
     kind: Kind
-    origin: str  # catalogue, target, default-scale, none
+    origin: str  # catalogue, lines, target, default-scale, none
     expected: bool | None = None
-    yellow: Decimal | None = None  # below: B / below target
-    red: Decimal | None = None  # below: C / below the bottom line
+    bands: tuple[Band, ...] = ()
+    direction: str | None = None
     unit: Unit | None = None
     subject: URIRef | None = None
     subject_code: str | None = None
     criterion: Criterion | None = None
+    unit_word: str = ""
+    scale: Decimal = Decimal(1)
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -94,8 +126,45 @@ class Standard:
     def property_shape(self, name: str) -> URIRef:
         return iri("shape", *self.parts, name)
 
+    @property
+    def yellow(self) -> Decimal | None:
+        """The pass line (A line, 目标值)."""
+        return self._as_criterion().pass_line
+
+    @property
+    def red(self) -> Decimal | None:
+        """Where red begins (C line, 底线值)."""
+        return self._as_criterion().red_line
+
+    def _as_criterion(self) -> Criterion:
+        return Criterion(text="", kind="graded" if self.kind == "graded" else "words", bands=self.bands,
+                         direction=self.direction)  # type: ignore[arg-type]
+
     def line(self, value: Decimal) -> str:
-        return threshold_text(value, self.unit or self.indicator.unit)
+        return threshold_text(value, self.unit or self.indicator.unit, self.unit_word, self.scale)
+
+    def failing(self) -> list[tuple[str, Band]]:
+        """(property shape name, band) of every band that does not pass: ``red``, ``yellow`` —
+        or ``yellow-1``, ``yellow-2`` … when a scale has several bands of one severity."""
+        bands = [b for b in self.bands if b.severity != "pass"]
+        counts: dict[str, int] = {}
+        for b in bands:
+            counts[b.severity] = counts.get(b.severity, 0) + 1
+        seen: dict[str, int] = {}
+        out = []
+        for b in bands:
+            seen[b.severity] = seen.get(b.severity, 0) + 1
+            name = b.severity if counts[b.severity] == 1 else f"{b.severity}-{seen[b.severity]}"
+            out.append((name, b))
+        return out
+
+    def threshold_of(self, band: Band) -> Decimal | None:
+        """The line a value in ``band`` fell past: its edge toward the passing values."""
+        if band.low is None:
+            return band.high
+        if band.high is None:
+            return band.low
+        return band.high if self.direction == "higher" else band.low
 
 
 @dataclass
@@ -125,12 +194,15 @@ def indicators(store: GraphStore) -> list[Indicator]:
             criterion=str(r["criterion"]) if "criterion" in r else None,
             denominator=str(r["denominator"]) if "denominator" in r else None,
             data_source=str(r["dataSource"]) if "dataSource" in r else None,
+            lines=tuple((key, str(r[f"{key}Text"])) for key in LINE_KEYS if f"{key}Text" in r),
+            direction_text=str(r["directionText"]) if "directionText" in r else None,
         )
         for r in rows
     ]
 
 
-def _locations(store: GraphStore) -> dict[str, Location]:
+def indicator_locations(store: GraphStore) -> dict[str, Location]:
+    """Indicator code → the catalogue file, sheet and row it was loaded from."""
     out = {}
     for r in store.select(query_registry.get("indicator_sources").text):
         row = r.get("row")
@@ -176,52 +248,68 @@ def _from_criterion(ind: Indicator, period: int, criterion: Criterion | None) ->
         return Standard(
             ind, period, criterion.kind, "catalogue", expected=criterion.expected, criterion=criterion
         )
+    origin = {"default-scale": "default-scale", "lines": "lines"}.get(criterion.origin, "catalogue")
     return Standard(
         ind,
         period,
-        "graded",
-        "default-scale" if criterion.default_scale else "catalogue",
-        yellow=criterion.a_line,
-        red=criterion.c_line,
-        unit=criterion.unit,
+        criterion.kind,
+        origin,
+        bands=criterion.bands,
+        direction=criterion.direction,
+        unit=criterion.unit if criterion.kind == "graded" else None,
         criterion=criterion,
+        unit_word=criterion.unit_word,
+        scale=criterion.scale,
     )
 
 
 def _with_target(base: Standard, row: TargetRow) -> Standard:
+    direction = base.direction if base.direction in ("higher", "lower") else "higher"
+    bands = two_line_bands(
+        direction,  # type: ignore[arg-type]
+        row.target if row.target is not None else base.yellow,
+        row.bottom if row.bottom is not None else base.red,
+        ("A", "B", "C"),
+    )
     return Standard(
         base.indicator,
         base.period,
         "graded",
         "target",
-        yellow=row.target if row.target is not None else base.yellow,
-        red=row.bottom if row.bottom is not None else base.red,
+        bands=bands,
+        direction=direction,
         unit=base.unit or base.indicator.unit,
         subject=row.subject,
         subject_code=row.subject_code,
         criterion=base.criterion,
+        unit_word=base.unit_word,
+        scale=base.scale,
+    )
+
+
+def _not_checkable(ind: Indicator, exc: NotCheckable, where: Location) -> Problem:
+    hint_zh = f"（建议：{exc.hint_zh}）" if exc.hint_zh else ""
+    hint_en = f" (hint: {exc.hint_en})" if exc.hint_en else ""
+    return Problem(
+        f"指标 {ind.code}「{ind.label}」的诊断标准不能机器检查：{exc.zh}；只检查是否缺数据{hint_zh}",
+        f"indicator {ind.code} '{ind.label}': criterion not machine-checkable: {exc.en}; "
+        f"only missing data is checked{hint_en}",
+        where,
     )
 
 
 def compile_period(store: GraphStore, period: int) -> Compiled:
     """Every indicator's standard for ``period``; rows that do not compile become findings."""
     out = Compiled(period)
-    locations = _locations(store)
+    locations = indicator_locations(store)
     by_indicator = targets(store, period)
     for ind in indicators(store):
         where = locations.get(ind.code, Location())
         criterion: Criterion | None = None
         try:
-            criterion = compile_criterion(ind.criterion)
+            criterion = ind.compiled()
         except NotCheckable as exc:
-            out.findings.append(
-                Problem(
-                    f"指标 {ind.code}「{ind.label}」的诊断标准不能机器检查：{exc.zh}；只检查是否缺数据",
-                    f"indicator {ind.code} '{ind.label}': criterion not machine-checkable: {exc.en}; "
-                    "only missing data is checked",
-                    where,
-                )
-            )
+            out.findings.append(_not_checkable(ind, exc, where))
         base = _from_criterion(ind, period, criterion)
         if criterion is not None and criterion.default_scale:
             out.findings.append(
@@ -233,11 +321,12 @@ def compile_period(store: GraphStore, period: int) -> Compiled:
                 )
             )
         rows = by_indicator.get(ind.iri, [])
-        if rows and base.kind in ("evidence", "boolean"):
+        if rows and (base.kind != "graded" or base.direction == "within"):
             out.findings.append(
                 Problem(
-                    f"指标 {ind.code} 是有/无或是/否类标准，{period} 学年的目标值与底线值不适用，已忽略",
-                    f"indicator {ind.code} is a yes/no standard; the {period} targets do not apply and are ignored",
+                    f"指标 {ind.code} 是有/无、是/否、等级或区间类标准，{period} 学年的目标值与底线值不适用，已忽略",
+                    f"indicator {ind.code} is a yes/no, grade-word or range standard; the {period} targets do "
+                    "not apply and are ignored",
                     where,
                 )
             )
@@ -259,7 +348,7 @@ def _dec(value: Decimal) -> Literal:
     return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
 
 
-LINE_MESSAGES = {  # (which line, from a yearly target?) → (zh, en)
+LINE_MESSAGES = {  # (which line, from a yearly target?) → (zh, en), for higher-is-better A/B/C
     ("red", True): (
         "低于 {period} 学年底线值 {line}（红色预警）",
         "below the {period} bottom line {line} (red warning)",
@@ -277,10 +366,61 @@ LINE_MESSAGES = {  # (which line, from a yearly target?) → (zh, en)
         "below the grade A line {line}: grade B (yellow warning)",
     ),
 }
+SEVERITY_TEXT = {"red": ("红色预警", "red warning"), "yellow": ("黄色预警", "yellow warning")}
+
+
+def _band_message(s: Standard, band: Band) -> tuple[str, str]:
+    """Why a value in ``band`` is a gap: the line it fell past, its grade and severity."""
+    sev_zh, sev_en = SEVERITY_TEXT[band.severity]
+    if s.kind == "words":
+        return f"为「{band.grade}」（{sev_zh}）", f"is '{band.grade}' ({sev_en})"
+    threshold = s.threshold_of(band)
+    assert threshold is not None
+    line = s.line(threshold)
+    below = band.high is not None and (band.low is None or s.direction == "higher")
+    side_zh, side_en = ("低于", "below") if below else ("高于", "above")
+    if band.high is not None and band.high_closed and below:
+        side_zh, side_en = "不高于", "at or below"
+    elif band.low is not None and band.low_closed and not below:
+        side_zh, side_en = "不低于", "at or above"
+    names = [b.grade for b in s.bands]
+    if s.origin == "target":
+        which = ("底线值", "bottom line") if band.severity == "red" else ("目标值", "target")
+        if s.direction == "higher" and side_zh == "低于":
+            zh, en = LINE_MESSAGES[(band.severity, True)]
+            return zh.format(period=s.period, line=line), en.format(period=s.period, line=line)
+        return (
+            f"{side_zh} {s.period} 学年{which[0]} {line}（{sev_zh}）",
+            f"{side_en} the {s.period} {which[1]} {line} ({sev_en})",
+        )
+    if s.direction == "within":
+        bound_zh, bound_en = ("下限", "lower limit") if below else ("上限", "upper limit")
+        return f"{side_zh}{bound_zh} {line}（{sev_zh}）", f"{side_en} the {bound_en} {line} ({sev_en})"
+    if s.origin == "lines":
+        if band.severity == "red":
+            return f"达到预警值 {line}（{sev_zh}）", f"reaches the warning value {line} ({sev_en})"
+        return f"未达到目标值 {line}（{sev_zh}）", f"misses the target {line} ({sev_en})"
+    if len(names) == 2 or names[0] in ("正常",):
+        return f"{side_zh}标准线 {line}（{sev_zh}）", f"{side_en} the standard {line} ({sev_en})"
+    latin = all(n[:1].isascii() for n in names)
+    index = names.index(band.grade)
+    line_grade = band.grade if index == len(names) - 1 else names[index - 1]
+    if latin:
+        if s.direction == "higher" and names[:3] == ["A", "B", "C"] and len(names) == 3:
+            zh, en = LINE_MESSAGES[(band.severity, False)]
+            return zh.format(period=s.period, line=line), en.format(period=s.period, line=line)
+        g = band.grade
+        return (
+            f"{side_zh} {line_grade} 档线 {line}，为 {g} 档（{sev_zh}）",
+            f"{side_en} the grade {line_grade} line {line}: grade {g} ({sev_en})",
+        )
+    return (
+        f"{side_zh}「{line_grade}」线 {line}，为「{band.grade}」（{sev_zh}）",
+        f"{side_en} the '{line_grade}' line {line}: '{band.grade}' ({sev_en})",
+    )
 
 
 def standard_message(s: Standard, which: str) -> tuple[str, str]:
-    period = s.period
     if which == "missing":
         source = s.indicator.data_source
         zh = "缺少状态数据" + (f"（数据来源：{source}）" if source else "")
@@ -289,15 +429,22 @@ def standard_message(s: Standard, which: str) -> tuple[str, str]:
     if which == "unmet":
         if s.kind == "evidence":
             return "应为「有」（红色预警）", "should be 有 (present) (red warning)"
-        word = "是" if s.expected else "否"
+        words = s.criterion.words if s.criterion is not None and s.criterion.words else ("是", "否")
+        word = words[0] if s.expected else words[1]
         return (
             f"应为「{word}」（红色预警）",
             f"should be {word} ({'yes' if s.expected else 'no'}) (red warning)",
         )
-    threshold = s.red if which == "red" else s.yellow
-    assert threshold is not None
-    zh, en = LINE_MESSAGES[(which, s.origin == "target")]
-    return zh.format(period=period, line=s.line(threshold)), en.format(period=period, line=s.line(threshold))
+    band = dict(s.failing())[which]
+    return _band_message(s, band)
+
+
+GRADES = {"A": ZG.GradeA, "B": ZG.GradeB, "C": ZG.GradeC}
+
+
+def grade_node(name: str) -> URIRef:
+    """The grade a band stands for: zg:GradeA/B/C, else ``id/grade/{name}``."""
+    return GRADES.get(name, iri("grade", name))
 
 
 def _property_shape(
@@ -325,21 +472,34 @@ def _describe(s: Standard) -> tuple[str, str]:
         return f"「{s.indicator.label}」：无可检查的诊断标准，只检查是否缺数据", (
             f"'{s.indicator.label}': no checkable criterion; missing data only"
         )
-    if s.kind in ("evidence", "boolean"):
-        return f"「{s.indicator.label}」：{s.criterion.text if s.criterion else ''}", (
-            f"'{s.indicator.label}': yes/no standard"
+    if s.origin == "target" or s.criterion is None:
+        parts = []
+        if s.yellow is not None:
+            parts.append(("目标值 " if s.origin == "target" else "A 档线 ") + s.line(s.yellow))
+        if s.red is not None:
+            parts.append(("底线值 " if s.origin == "target" else "C 档线 ") + s.line(s.red))
+        way = "（越低越好）" if s.direction == "lower" else ""
+        zh = f"「{s.indicator.label}」{who}：{'，'.join(parts)}{way}（{s.period} 学年目标）"
+        lines_en = ", ".join(
+            p.replace("目标值", "target").replace("底线值", "bottom line").replace("档线", "line") for p in parts
         )
-    parts = []
-    if s.yellow is not None:
-        parts.append(("目标值 " if s.origin == "target" else "A 档线 ") + s.line(s.yellow))
-    if s.red is not None:
-        parts.append(("底线值 " if s.origin == "target" else "C 档线 ") + s.line(s.red))
-    where = f"{s.period} 学年目标" if s.origin == "target" else "指标表"
-    zh = f"「{s.indicator.label}」{who}：{'，'.join(parts)}（{where}）"
-    lines_en = ", ".join(
-        p.replace("目标值", "target").replace("底线值", "bottom line").replace("档线", "line") for p in parts
-    )
-    return zh, f"'{s.indicator.label}'{who_en}: {lines_en}"
+        return zh, f"'{s.indicator.label}'{who_en}: {lines_en}" + (" (lower is better)" if way else "")
+    zh, en = reading(s.criterion)
+    return f"「{s.indicator.label}」{who}：{zh}", f"'{s.indicator.label}'{who_en}: {en}"
+
+
+def _band_constraint(g: Graph, node: BNode | URIRef, band: Band) -> list[BNode]:
+    """The constraints a value outside ``band`` meets: below its low end, or above its high end."""
+    options = []
+    if band.high is not None:
+        above = BNode()
+        g.add((above, SH.minExclusive if band.high_closed else SH.minInclusive, _dec(band.high)))
+        options.append(above)
+    if band.low is not None:
+        below = BNode()
+        g.add((below, SH.maxExclusive if band.low_closed else SH.maxInclusive, _dec(band.low)))
+        options.append(below)
+    return options
 
 
 def add_standard(g: Graph, s: Standard) -> None:
@@ -352,6 +512,8 @@ def add_standard(g: Graph, s: Standard) -> None:
     g.add((s.cls, SKOS.notation, Literal(ind.code)))
     g.add((s.cls, ZG.standardOrigin, Literal(s.origin)))
     g.add((s.cls, ZG.academicYear, Literal(s.period)))
+    if s.direction is not None:
+        g.add((s.cls, ZG.direction, Literal(s.direction)))
     if s.subject is not None:
         g.add((s.cls, ZG.standardSubject, s.subject))
     zh, en = _describe(s)
@@ -374,21 +536,28 @@ def add_standard(g: Graph, s: Standard) -> None:
         Collection(g, members, [Literal(bool(s.expected))])
         g.add((ps, SH["in"], members))
         return
-    if s.red is not None:
-        ps = _property_shape(g, s, "red", SH.Violation, ZG.GradeC, s.red)
-        g.add((ps, SH.minInclusive, _dec(s.red)))
-    if s.yellow is not None:
-        ps = _property_shape(g, s, "yellow", SH.Warning, ZG.GradeB, s.yellow)
-        if s.red is None:
-            g.add((ps, SH.minInclusive, _dec(s.yellow)))
-            return
-        above = BNode()
-        g.add((above, SH.minInclusive, _dec(s.yellow)))
-        below_red = BNode()
-        g.add((below_red, SH.maxExclusive, _dec(s.red)))
-        options = BNode()
-        Collection(g, options, [above, below_red])
-        g.add((ps, SH["or"], options))
+    for name, band in s.failing():
+        severity = SH.Violation if band.severity == "red" else SH.Warning
+        grade = grade_node(band.grade)
+        g.add((grade, RDF.type, ZG.Grade))
+        g.add((grade, SKOS.notation, Literal(band.grade)))
+        g.add((grade, RDFS.label, Literal(band.grade, lang="zh")))
+        if s.kind == "words":
+            ps = _property_shape(g, s, name, severity, grade)
+            members = BNode()
+            Collection(g, members, [Literal(b.grade) for b in s.bands if b is not band])
+            g.add((ps, SH["in"], members))
+            continue
+        ps = _property_shape(g, s, name, severity, grade, s.threshold_of(band))
+        options = _band_constraint(g, ps, band)
+        if len(options) == 1:
+            for p, o in g.predicate_objects(options[0]):
+                g.add((ps, p, o))
+            g.remove((options[0], None, None))
+        else:
+            listed = BNode()
+            Collection(g, listed, options)
+            g.add((ps, SH["or"], listed))
 
 
 def shapes_graph(standards: Iterable[Standard]) -> Graph:

@@ -20,13 +20,23 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .compiler import (
+    DEFAULT_SCALE_TEXT,
+    LINE_KEYS,
+    Bound,
+    Units,
+    compile_indicator,
+    compile_line,
+    compile_text,
+    lines_criterion,
+)
 from .describe import reading, threshold_text
 from .model import Band, Criterion, Direction, Kind, NotCheckable, Severity, Unit, two_line_bands
-from .compiler import DEFAULT_SCALE_TEXT, Bound, Units, compile_line, compile_text, lines_criterion
 from .vocabulary import vocabulary
 
 __all__ = [
     "DEFAULT_SCALE_TEXT",
+    "LINE_KEYS",
     "Band",
     "Bound",
     "Criterion",
@@ -37,6 +47,7 @@ __all__ = [
     "Unit",
     "Units",
     "compile_criterion",
+    "compile_indicator",
     "compile_line",
     "default_scale",
     "lines_criterion",

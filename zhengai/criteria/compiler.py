@@ -15,6 +15,7 @@ Rules of reading (also in the README):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -161,7 +162,9 @@ class _Builder:
 
     def bound(self, tree: Tree) -> Bound:
         b = _bound(tree)
-        return Bound(b.op, self._rescaled.get(id(b.value), b.value), b.high and self._rescaled.get(id(b.high), b.high))
+        return Bound(
+            b.op, self._rescaled.get(id(b.value), b.value), b.high and self._rescaled.get(id(b.high), b.high)
+        )
 
     def criterion(self, kind: str, **kw: object) -> Criterion:
         return Criterion(
@@ -240,7 +243,9 @@ class _Builder:
             )
             return self.criterion("graded", bands=bands, direction="within")
         direction: Direction = "lower" if b.op in LOWER_OPS else "higher"
-        bands = two_line_bands(direction, None, v, ("达标", "未达标", "未达标"), red_closed=b.op in ("ge", "le"))
+        bands = two_line_bands(
+            direction, None, v, ("达标", "未达标", "未达标"), red_closed=b.op in ("ge", "le")
+        )
         return self.criterion("graded", bands=bands, direction=direction)
 
     def form_breaches(self, tree: Tree) -> Criterion:
@@ -252,14 +257,18 @@ class _Builder:
                 raise NotCheckable(
                     "预警条件是区间或等值，看不出标准的方向",
                     "the warning condition is a range or an equality: cannot tell the standard's direction",
-                    "写成「低于60%预警」或「>17:1预警」", "write e.g. 低于60%预警 or >17:1预警", "warning",
+                    "写成「低于60%预警」或「>17:1预警」",
+                    "write e.g. 低于60%预警 or >17:1预警",
+                    "warning",
                 )
             lines[str(warn.meaning)] = b  # type: ignore[index]
         directions = {"higher" if b.op in LOWER_OPS else "lower" for b in lines.values()}
         if len(directions) > 1:
             raise NotCheckable(
-                "各预警条件方向相反", "the warning conditions point in opposite directions",
-                "同一指标的预警条件应同为「低于…」或同为「高于…」", "all conditions should be 低于… or all 高于…",
+                "各预警条件方向相反",
+                "the warning conditions point in opposite directions",
+                "同一指标的预警条件应同为「低于…」或同为「高于…」",
+                "all conditions should be 低于… or all 高于…",
                 "warning",
             )
         direction: Direction = directions.pop()  # type: ignore[assignment]
@@ -312,16 +321,22 @@ class _Builder:
             raise NotCheckable(
                 f"只写了「{grade}」一档的区间，其他取值算哪一档不明",
                 f"only grade '{grade}' is given as a range; the grade of other values is unknown",
-                "写出其余各档，或改为单一下限/上限", "write the other grades, or a single bound", "grades",
+                "写出其余各档，或改为单一下限/上限",
+                "write the other grades, or a single bound",
+                "grades",
             )
         if worst:
             best = same[0].word
             direction: Direction = "higher" if b.op in LOWER_OPS else "lower"
-            bands = two_line_bands(direction, None, b.value.value, (best, grade, grade), red_closed=b.op in ("lt", "gt"))
+            bands = two_line_bands(
+                direction, None, b.value.value, (best, grade, grade), red_closed=b.op in ("lt", "gt")
+            )
         else:
             other = same[-1].word if same else "不" + grade
             direction = "lower" if b.op in LOWER_OPS else "higher"
-            bands = two_line_bands(direction, None, b.value.value, (grade, other, other), red_closed=b.op in ("ge", "le"))
+            bands = two_line_bands(
+                direction, None, b.value.value, (grade, other, other), red_closed=b.op in ("ge", "le")
+            )
         return self.criterion("graded", bands=bands, direction=direction)
 
     def rank(self, grades: Sequence[str]) -> list[tuple[str, Severity]]:
@@ -332,8 +347,10 @@ class _Builder:
             info = self.vocab.grades.get(key)
             if info is None:
                 raise NotCheckable(
-                    f"等级「{g}」不在等级表中", f"grade '{g}' is not in the grade table",
-                    "在 data/grade_scales.csv 中加入该等级及其顺序", "add it with its order to data/grade_scales.csv",
+                    f"等级「{g}」不在等级表中",
+                    f"grade '{g}' is not in the grade table",
+                    "在 data/grade_scales.csv 中加入该等级及其顺序",
+                    "add it with its order to data/grade_scales.csv",
                     "grades",
                 )
             infos.append((g, info))
@@ -342,7 +359,9 @@ class _Builder:
             raise NotCheckable(
                 f"等级 {'、'.join(grades)} 中有同级或重复的等级",
                 f"grades {', '.join(grades)} repeat or share a rank",
-                "每个等级只写一次", "give each grade once", "grades",
+                "每个等级只写一次",
+                "give each grade once",
+                "grades",
             )
         infos.sort(key=lambda gi: gi[1].rank)
         out: list[tuple[str, Severity]] = []
@@ -365,13 +384,18 @@ class _Builder:
         best, worst = point(ordered[0][2]), point(ordered[-1][2])
         if best == worst:
             raise NotCheckable(
-                "最好与最差档的数值相同，看不出方向", "the best and worst grades have the same value",
-                "检查各档的数值线", "check the grade lines", "grades",
+                "最好与最差档的数值相同，看不出方向",
+                "the best and worst grades have the same value",
+                "检查各档的数值线",
+                "check the grade lines",
+                "grades",
             )
         direction: Direction = "higher" if best > worst else "lower"
-        step = {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(self.units.unit, self.units.scale)
+        step = {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(
+            self.units.unit, self.units.scale
+        )
         cuts: list[tuple[Decimal, bool]] = []
-        for (bg, _, biv), (wg, _, wiv) in zip(ordered, ordered[1:], strict=False):
+        for (bg, _, biv), (wg, _, wiv) in itertools.pairwise(ordered):
             blow, blow_c, bhigh, bhigh_c = biv
             wlow, _, whigh, _ = wiv
             cut, closed, far = (blow, blow_c, whigh) if direction == "higher" else (bhigh, bhigh_c, wlow)
@@ -380,7 +404,9 @@ class _Builder:
                 raise NotCheckable(
                     f"「{bg}」档没有{side[0]}，无法与「{wg}」档分开",
                     f"grade '{bg}' has no {side[1]} to tell it from '{wg}'",
-                    "为每一档写出数值线", "write a line for every grade", "grades",
+                    "为每一档写出数值线",
+                    "write a line for every grade",
+                    "grades",
                 )
             if far is not None and far != cut and not (abs(far - cut) == step and _integral(far, step)):
                 raise NotCheckable(
@@ -390,10 +416,16 @@ class _Builder:
                     "adjacent grades should meet at one value (e.g. B:70%-90% and A:90%以上)",
                     "grades",
                 )
-            if cuts and ((direction == "higher" and cut >= cuts[-1][0]) or (direction == "lower" and cut <= cuts[-1][0])):
+            if cuts and (
+                (direction == "higher" and cut >= cuts[-1][0])
+                or (direction == "lower" and cut <= cuts[-1][0])
+            ):
                 raise NotCheckable(
-                    "各档数值线的顺序与等级顺序不一致", "the grade lines are not in the order of the grades",
-                    "检查各档的数值线", "check the grade lines", "grades",
+                    "各档数值线的顺序与等级顺序不一致",
+                    "the grade lines are not in the order of the grades",
+                    "检查各档的数值线",
+                    "check the grade lines",
+                    "grades",
                 )
             cuts.append((cut, closed))
         bands: list[Band] = []
@@ -435,7 +467,9 @@ class _Builder:
             else:
                 num = next(t for t in line.children if isinstance(t, Tok) and t.type == "NUM")
                 found[str(which)] = Bound("", self.q(num))
-        return lines_criterion(self.text, found, self.units, None, self.lower_by_name(), tuple(self.lexed.notes))
+        return lines_criterion(
+            self.text, found, self.units, None, self.lower_by_name(), tuple(self.lexed.notes)
+        )
 
 
 def _integral(value: Decimal, step: Decimal) -> bool:
@@ -462,8 +496,10 @@ def lines_criterion(
     for b in found.values():
         if b.op == "range":
             raise NotCheckable(
-                "目标值/预警值不能是区间", "a target or warning value cannot be a range",
-                "每一格只写一个数值，可带比较符（如 >17:1）", "one value per cell, with an optional operator (e.g. >17:1)",
+                "目标值/预警值不能是区间",
+                "a target or warning value cannot be a range",
+                "每一格只写一个数值，可带比较符（如 >17:1）",
+                "one value per cell, with an optional operator (e.g. >17:1)",
                 "lines",
             )
     target, warning, bottom = found.get("target"), found.get("warning"), found.get("bottom")
@@ -491,7 +527,9 @@ def lines_criterion(
         red_line = bottom.value.value
         red_closed = bottom.op not in ("ge", "le") or True
     if pass_line is None and red_line is None:
-        raise NotCheckable("没有目标值、标准值或预警值", "no target, standard or warning value", "", "", "lines")
+        raise NotCheckable(
+            "没有目标值、标准值或预警值", "no target, standard or warning value", "", "", "lines"
+        )
     if pass_line is not None and red_line is not None:
         wrong = red_line > pass_line if direction == "higher" else red_line < pass_line
         if wrong:
@@ -503,10 +541,17 @@ def lines_criterion(
                 "lines",
             )
     bands = two_line_bands(
-        direction, pass_line, red_line, ("已达标", "未达标", "预警"), pass_closed=pass_closed, red_closed=red_closed
+        direction,
+        pass_line,
+        red_line,
+        ("已达标", "未达标", "预警"),
+        pass_closed=pass_closed,
+        red_closed=red_closed,
     )
     if pass_line is None:
-        bands = tuple(replace(b, grade="预警") if b.severity != "pass" else replace(b, grade="已达标") for b in bands)
+        bands = tuple(
+            replace(b, grade="预警") if b.severity != "pass" else replace(b, grade="已达标") for b in bands
+        )
     return Criterion(
         text=text,
         kind="graded",
@@ -521,8 +566,33 @@ def lines_criterion(
 
 
 DIRECTION_WORDS = {
-    "higher": ("越大越好", "越高越好", "越多越好", "正向", "不低于", "下限", "≥", ">=", "高于", "大于", "higher"),
-    "lower": ("越小越好", "越低越好", "越少越好", "逆向", "反向", "不高于", "上限", "≤", "<=", "低于", "小于", "lower"),
+    "higher": (
+        "越大越好",
+        "越高越好",
+        "越多越好",
+        "正向",
+        "不低于",
+        "下限",
+        "≥",
+        ">=",
+        "高于",
+        "大于",
+        "higher",
+    ),
+    "lower": (
+        "越小越好",
+        "越低越好",
+        "越少越好",
+        "逆向",
+        "反向",
+        "不高于",
+        "上限",
+        "≤",
+        "<=",
+        "低于",
+        "小于",
+        "lower",
+    ),
 }
 
 
@@ -542,14 +612,16 @@ def _not_readable(text: str, lexed: Lexed) -> NotCheckable:
     shown = text.strip().replace("\n", " ")
     if "periods" in lexed.hints:
         return NotCheckable(
-            f"「{shown}」是跨学年的条件", f"'{shown}' is a condition over several years",
+            f"「{shown}」是跨学年的条件",
+            f"'{shown}' is a condition over several years",
             "写进预警规则表（data/warning_rules.csv）：指标、连续学年数、严重程度",
             "write it as a warning rule (data/warning_rules.csv): indicator, consecutive periods, severity",
             "over years",
         )
     if "rank" in lexed.hints:
         return NotCheckable(
-            f"「{shown}」是排名条件", f"'{shown}' is a ranking condition",
+            f"「{shown}」是排名条件",
+            f"'{shown}' is a ranking condition",
             "写进预警规则表（data/warning_rules.csv）：指标、末位比例、严重程度",
             "write it as a warning rule (data/warning_rules.csv): indicator, bottom share, severity",
             "rank",
@@ -563,7 +635,8 @@ def _not_readable(text: str, lexed: Lexed) -> NotCheckable:
             "descriptive",
         )
     return NotCheckable(
-        f"无法识别的诊断标准「{shown}」", f"unrecognised criterion '{shown}'",
+        f"无法识别的诊断标准「{shown}」",
+        f"unrecognised criterion '{shown}'",
         "每条标准只写一个条件，如 不低于90%；多个条件请拆成多个监测点",
         "write one condition per criterion, e.g. 不低于90%; split several conditions into several checkpoints",
         "compound",
@@ -598,3 +671,59 @@ def compile_line(text: str, *, percent_hint: bool = False) -> Bound | None:
     q = rescaled.get(id(quantity), quantity)
     b = Bound(op, q)  # type: ignore[arg-type]
     return _orient(b) if op else b
+
+
+LINE_KEYS = ("target", "warning", "bottom")
+LINE_NAMES = {"target": "目标值", "warning": "预警值", "bottom": "底线值"}
+
+
+def compile_indicator(
+    criterion: str | None,
+    lines: dict[str, str] | None = None,
+    direction_text: str | None = None,
+    *,
+    percent_hint: bool = False,
+    name: str = "",
+) -> Criterion:
+    """An indicator's standard: its 诊断标准, or the lines in its own catalogue columns.
+
+    ``lines`` maps ``target`` (目标值/标准值), ``warning`` (预警值) and ``bottom`` (底线值) to the cell
+    texts; when any is given they are the standard (with the criterion's direction if it has
+    one), as the yearly targets are.
+    """
+    base: Criterion | None = None
+    failure: NotCheckable | None = None
+    if criterion is not None and criterion.strip():
+        try:
+            base = compile_text(criterion, percent_hint=percent_hint, name=name)
+        except NotCheckable as exc:
+            failure = exc
+    given = {k: v for k, v in (lines or {}).items() if k in LINE_KEYS and v and v.strip()}
+    if not given:
+        if base is not None:
+            return base
+        raise failure or NotCheckable(
+            "没有诊断标准", "no diagnostic criterion",
+            "在「诊断标准」列写出标准，或写目标值/预警值列",
+            "write the criterion in the 诊断标准 column, or give 目标值/预警值 columns",
+            "empty",
+        )  # fmt: skip
+    found: dict[str, Bound] = {}
+    quantities = []
+    for key, cell in given.items():
+        bound = compile_line(cell, percent_hint=percent_hint)
+        if bound is None:
+            raise NotCheckable(
+                f"「{cell}」不是一个数值（可带比较符，如 >17:1、≥90%）",
+                f"'{cell}' is not one value (with an optional operator, e.g. >17:1, ≥90%)",
+                "每一格只写一个数值", "write one value per cell", "lines",
+            )  # fmt: skip
+        found[key] = bound
+        quantities.append(bound.value)
+    units, _ = _harmonise(quantities, percent_hint)
+    direction = direction_text
+    if direction is None and base is not None and base.direction in ("higher", "lower"):
+        direction = base.direction
+    text = "；".join(f"{LINE_NAMES[k]}:{v}" for k, v in given.items())
+    lower = any(w in name for w in vocabulary().lower_is_better)
+    return lines_criterion(text, found, units, direction, lower)

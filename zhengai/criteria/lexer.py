@@ -47,7 +47,19 @@ class Lexed:
     hints: set[str] = field(default_factory=set)
 
 
-CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 CN = "零一二两三四五六七八九十百千"
 _WORD_FRACTION = re.compile(rf"([{CN}]+)分之([{CN}]+)")
 _RATIO = re.compile(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)")
@@ -165,7 +177,9 @@ class _Reader:
         self._quantity(m.end(), Decimal(m[0].replace(",", "")), None, m[0])
         return True
 
-    def _quantity(self, end: int, value: Decimal, kind: str | None, written: str, fraction: bool = False) -> None:
+    def _quantity(
+        self, end: int, value: Decimal, kind: str | None, written: str, fraction: bool = False
+    ) -> None:
         unit, unit_kind, scale, after = self._unit_at(end)
         if fraction:
             q = Quantity(value, "percent", written, "")
@@ -190,7 +204,10 @@ class _Reader:
                     self.emit("YES_NO", form, pair)
                     self.pos += len(form)
                     return True
-        for word, pair in (("是否", self.vocab.yes_no_pair("是", "否")), ("有无", self.vocab.yes_no_pair("有", "无"))):
+        for word, pair in (
+            ("是否", self.vocab.yes_no_pair("是", "否")),
+            ("有无", self.vocab.yes_no_pair("有", "无")),
+        ):
             if pair is not None and self.text.startswith(word, self.pos):
                 self.emit("YES_NO", word, pair)
                 self.pos += len(word)
@@ -203,7 +220,7 @@ class _Reader:
             return False
         before = self.text[self.pos - 1] if self.pos else ""
         after = self.text[m.end()] if m.end() < len(self.text) else ""
-        if before.isascii() and before.isalpha() or after.isascii() and after.isalpha():
+        if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
             return False
         self.emit("GRADE", m[0], m[1])
         self.pos = m.end()
@@ -253,10 +270,15 @@ class _Reader:
             self.text = self.text[:close] + " " + self.text[close + 1 :]
             return True
         flat = re.sub(r"\s+", "", inner)
-        if prev is not None and prev.type == "TEXT" and prev.endswith("率") and flat.count("/") == 1:
+        start = len(self.out.tokens)
+        while start > 0 and self.out.tokens[start - 1].type not in ("SEP", "NUM"):
+            start -= 1
+        name = "".join(self.out.tokens[start:])
+        if prev is not None and name.endswith("率") and flat.count("/") == 1:
             numerator, denominator = flat.split("/")
-            self.out.tokens[-1] = Tok("RATIO", prev + f"({flat})")
-            self.out.tokens[-1].meaning = (str(prev), numerator, denominator)
+            ratio = Tok("RATIO", name + f"({flat})")
+            ratio.meaning = (name, numerator, denominator)
+            self.out.tokens[start:] = [ratio]
         else:
             self.out.notes.append(inner.strip())
         self.pos = close + 1
@@ -328,7 +350,11 @@ def _in_context(tokens: list[Tok]) -> list[Tok]:
                 or before in ("CMP", "RANGE", "COLON", "SLASH", "WEI", "LINE")
                 or after in ("POST", "RANGE", "COLON", "SLASH", "WEI", "WARN", "SEP")
                 or (before == "TEXT" and after in ("NUM", "CMP", "TEXT", "YES_NO"))
-                or (before == "GRADE" and after in ("NUM", "CMP") and _kind(tokens, i - 2) not in ("SLASH", "WEI"))
+                or (
+                    before == "GRADE"
+                    and after in ("NUM", "CMP")
+                    and _kind(tokens, i - 2) not in ("SLASH", "WEI")
+                )
             )
             if drop:
                 changed = True

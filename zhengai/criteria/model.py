@@ -21,7 +21,9 @@ Unit = str  # percent (stored as a fraction), permille, count, ratio
 class NotCheckable(ValueError):
     """A criterion text that does not compile; ``zh``/``en`` say why, ``hint_*`` what would help."""
 
-    def __init__(self, zh: str, en: str, hint_zh: str = "", hint_en: str = "", category: str = "other") -> None:
+    def __init__(
+        self, zh: str, en: str, hint_zh: str = "", hint_en: str = "", category: str = "other"
+    ) -> None:
         super().__init__(en)
         self.zh = zh
         self.en = en
