@@ -28,7 +28,7 @@ from lark.lexer import Lexer
 
 from .lexer import Lexed, Quantity, Tok, lex
 from .model import Band, Criterion, Direction, NotCheckable, Severity, two_line_bands
-from .vocabulary import vocabulary
+from .vocabulary import nfkc, vocabulary
 
 DEFAULT_SCALE_TEXT = "A:90%以上 B:70%-90% C:70%以下"
 FLIP = {"ge": "le", "gt": "lt", "le": "ge", "lt": "gt", "eq": "eq"}
@@ -66,7 +66,7 @@ class Bound:
 def _bound(tree: Tree) -> Bound:
     toks = [t for t in tree.children if isinstance(t, Tok)]
     if tree.data == "prefix":
-        cmp, num = toks[0], toks[1]
+        cmp, num = toks[0], next(t for t in toks if t.type == "NUM")
         return _orient(Bound(str(cmp.meaning), num.meaning))  # type: ignore[arg-type]
     if tree.data == "postfix":
         return _orient(Bound(str(toks[1].meaning), toks[0].meaning))  # type: ignore[arg-type]
@@ -311,31 +311,35 @@ class _Builder:
         return self.scale(items)
 
     def one_grade(self, grade: str, b: Bound) -> Criterion:
-        """≥60%为合格: the grade and its complement; <60%为不合格: a breach."""
-        info = self.vocab.grades.get(grade.rstrip("级档等类") if grade[0].isascii() else grade)
-        same = sorted(
-            (g for g in self.vocab.grades.values() if info and g.scale == info.scale), key=lambda g: g.rank
-        )
-        worst = bool(same) and info is not None and info.rank == same[-1].rank
+        """One grade and its complement: ≥60%为合格 (else 不合格, red), <60分为不合格 (a breach: else
+        合格), ≥90分为优秀 (else 未达优秀, yellow: the top grade of a longer scale is not the bar)."""
         if b.op in ("range", "eq"):
             raise NotCheckable(
                 f"只写了「{grade}」一档的区间，其他取值算哪一档不明",
                 f"only grade '{grade}' is given as a range; the grade of other values is unknown",
-                "写出其余各档，或改为单一下限/上限",
-                "write the other grades, or a single bound",
-                "grades",
-            )
-        if worst:
-            best = same[0].word
+                "写出其余各档，或改为单一下限/上限", "write the other grades, or a single bound", "grades",
+            )  # fmt: skip
+        pairs = {p.no: p.yes for p in self.vocab.yes_no} | {"不及格": "及格"}
+        yes_of = {p.yes: p.no for p in self.vocab.yes_no} | {"及格": "不及格"}
+        info = self.vocab.grades.get(grade.rstrip("级档等类") if grade[0].isascii() else grade)
+        same = sorted(
+            (g for g in self.vocab.grades.values() if info and g.scale == info.scale), key=lambda g: g.rank
+        )
+        if grade in pairs or (same and info is not None and info.rank == same[-1].rank):
+            other = pairs.get(grade) or same[0].word  # the breach: <60分为不合格
             direction: Direction = "higher" if b.op in LOWER_OPS else "lower"
             bands = two_line_bands(
-                direction, None, b.value.value, (best, grade, grade), red_closed=b.op in ("lt", "gt")
+                direction, None, b.value.value, (other, grade, grade), red_closed=b.op in ("lt", "gt")
             )
+            return self.criterion("graded", bands=bands, direction=direction)
+        direction = "lower" if b.op in LOWER_OPS else "higher"
+        closed = b.op in ("ge", "le")
+        if grade in yes_of or not same or len(same) <= 2 or info is None or info.rank != same[0].rank:
+            other = yes_of.get(grade) or (same[-1].word if same else "不" + grade)
+            bands = two_line_bands(direction, None, b.value.value, (grade, other, other), red_closed=closed)
         else:
-            other = same[-1].word if same else "不" + grade
-            direction = "lower" if b.op in LOWER_OPS else "higher"
             bands = two_line_bands(
-                direction, None, b.value.value, (grade, other, other), red_closed=b.op in ("ge", "le")
+                direction, b.value.value, None, (grade, f"未达{grade}", f"未达{grade}"), pass_closed=closed
             )
         return self.criterion("graded", bands=bands, direction=direction)
 
@@ -391,7 +395,7 @@ class _Builder:
                 "grades",
             )
         direction: Direction = "higher" if best > worst else "lower"
-        step = {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(
+        {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(
             self.units.unit, self.units.scale
         )
         cuts: list[tuple[Decimal, bool]] = []
@@ -408,7 +412,7 @@ class _Builder:
                     "write a line for every grade",
                     "grades",
                 )
-            if far is not None and far != cut and not (abs(far - cut) == step and _integral(far, step)):
+            if far is not None and far != cut and abs(far - cut) != _step(far, self.units):
                 raise NotCheckable(
                     f"「{wg}」档区间 {self.show(far)} 与「{bg}」档线 {self.show(cut)} 不衔接",
                     f"grade '{wg}' range end {self.show(far)} does not join the '{bg}' line {self.show(cut)}",
@@ -472,8 +476,14 @@ class _Builder:
         )
 
 
-def _integral(value: Decimal, step: Decimal) -> bool:
-    return (value / step) == (value / step).to_integral_value()
+def _step(value: Decimal, units: Units) -> Decimal:
+    """One unit of the last written digit: 89 → 1, 89.9 → 0.1, 59% → 1%; the next grade's line
+    may start one such step away (良好 80-89分, 优秀 90分以上)."""
+    factor = {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(units.unit, units.scale)
+    written = (value / factor).normalize()
+    exponent = written.as_tuple().exponent
+    step = Decimal(1) if not isinstance(exponent, int) or exponent >= 0 else Decimal(10) ** exponent
+    return step * factor
 
 
 # -- lines (目标值 / 预警值 / 底线值), from a criterion text or from catalogue columns --------------
@@ -618,6 +628,14 @@ def _not_readable(text: str, lexed: Lexed) -> NotCheckable:
             "write it as a warning rule (data/warning_rules.csv): indicator, consecutive periods, severity",
             "over years",
         )
+    if "indicators" in lexed.hints:
+        return NotCheckable(
+            f"「{shown}」是多个指标合起来的条件",
+            f"'{shown}' is a condition over several indicators",
+            "写进预警规则表（data/warning_rules.csv）：指标、k（其中几项）、严重程度",
+            "write it as a warning rule (data/warning_rules.csv): indicators, k of them, severity",
+            "over indicators",
+        )
     if "rank" in lexed.hints:
         return NotCheckable(
             f"「{shown}」是排名条件",
@@ -643,11 +661,23 @@ def _not_readable(text: str, lexed: Lexed) -> NotCheckable:
     )
 
 
+def _lone_yes_word(text: str) -> Criterion | None:
+    """A cell holding only the answer that passes (是, 有, 达标): that yes/no vocabulary."""
+    word = nfkc(text)
+    for pair in vocabulary().yes_no:
+        if word == pair.yes:
+            return Criterion(text=text, kind=pair.kind, expected=True, words=(pair.yes, pair.no))  # type: ignore[arg-type]
+    return None
+
+
 def compile_text(text: str, *, percent_hint: bool = False, name: str = "") -> Criterion:
     lexed = lex(text)
     if not lexed.tokens:
         raise NotCheckable("没有诊断标准", "no diagnostic criterion", "", "", "empty")
-    if lexed.hints & {"periods", "rank"}:
+    lone = _lone_yes_word(text)
+    if lone is not None:
+        return lone
+    if lexed.hints & {"periods", "rank", "indicators"}:
         raise _not_readable(text, lexed)
     try:
         tree = parser().parse(lexed.tokens)  # type: ignore[arg-type]

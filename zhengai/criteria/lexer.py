@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from lark import Token
 
@@ -141,15 +141,18 @@ class _Reader:
         if m:
             den, num = chinese_number(m[1]), chinese_number(m[2])
             if den and num is not None:
-                self._quantity(m.end(), Decimal(num) / Decimal(den), "percent", m[0], fraction=True)
+                self._quantity(m.end(), _fraction(num, den), "percent", m[0], fraction=True)
                 return True
         if not text[pos].isdigit():
             after_cmp = prev is not None and prev.type in ("CMP", "RANGE")
             m = _CN_NUMBER.match(text, pos)
-            if after_cmp and m:
+            if m:
                 value = chinese_number(m[0])
                 unit, kind, _, end = self._unit_at(m.end())
-                if value is not None and unit:
+                before_post = any(
+                    text.startswith(w, end) for w, (k, _) in self.vocab.words.items() if k == "POST"
+                )
+                if value is not None and unit and (after_cmp or before_post):
                     self.emit("NUM", text[pos:end], Quantity(Decimal(value), kind, text[pos:end], unit))
                     self.pos = end
                     return True
@@ -170,7 +173,7 @@ class _Reader:
             return True
         m = _DIGIT_FRACTION.match(text, pos)
         if m and int(m[2]) != 0:
-            self._quantity(m.end(), Decimal(m[1]) / Decimal(m[2]), "percent", m[0], fraction=True)
+            self._quantity(m.end(), _fraction(int(m[1]), int(m[2])), "percent", m[0], fraction=True)
             return True
         m = _DECIMAL.match(text, pos)
         assert m is not None
@@ -311,6 +314,15 @@ class _Reader:
         return bool(rest) and (rest[0].isdigit() or bool(_WORD_FRACTION.match(rest)))
 
 
+def _fraction(numerator: int, denominator: int) -> Decimal:
+    """2/3 → 0.666666: six places, rounded down, so a value written as 66.67% meets 三分之二."""
+    return (
+        (Decimal(numerator) / Decimal(denominator))
+        .quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
+        .normalize()
+    )
+
+
 def _text(value: str) -> Tok:
     tok = Tok("TEXT", value)
     tok.meaning = None
@@ -332,7 +344,11 @@ def _in_context(tokens: list[Tok]) -> list[Tok]:
             kind = tok.type
             demote = (
                 (kind == "GRADE" and not tok[0].isascii() and "TEXT" in (before, after))
-                or (kind == "CMP" and after != "NUM")
+                or (
+                    kind == "CMP"
+                    and after != "NUM"
+                    and not (after == "TEXT" and _kind(tokens, i + 2) == "NUM")
+                )
                 or (kind == "POST" and before != "NUM")
                 or (kind == "WEI" and after not in ("GRADE", "NUM", "WARN"))
                 or (kind == "LINE" and after not in ("COLON", "NUM", "CMP"))
@@ -342,6 +358,7 @@ def _in_context(tokens: list[Tok]) -> list[Tok]:
                     kind == "NUM"
                     and before not in ("CMP", "RANGE", "COLON", "WEI", "LINE")
                     and (after == "TEXT" or (before == "TEXT" and after == "CMP"))
+                    and not (before == "TEXT" and _kind(tokens, i - 2) == "CMP")
                 )
             )
             drop = kind == "SEP" and (
