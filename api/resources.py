@@ -146,7 +146,7 @@ def load(
     who: PrincipalDep,
     file: Annotated[UploadFile, File(description="A workbook (.xlsx, .csv) or an RDF file (.ttl, .nt, .nq, .trig, .jsonld).")],
     kind: Annotated[
-        Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rdf"] | None,
+        Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf"] | None,
         Form(description="What the file holds; detected when left out."),
     ] = None,
     period: Annotated[int | None, Form(ge=2000, le=2100, description="Academic year, for files without a 学年 column.")] = None,

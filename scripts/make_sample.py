@@ -1110,6 +1110,44 @@ def expected_audit(indicators: dict[str, list[dict[str, object]]]) -> list[tuple
     return sorted(set(out))
 
 
+# -- warning rules (专业预警): one of each kind, planted on the majors' gaps above -----------------
+
+WARNING_RULES = [
+    # 编码, 规则名称, 层面, 指标, 至少几项, 连续学年, 末位比例, 计入, 严重程度, 责任部门
+    ("专业预警-建设", "专业建设预警（一项黄牌，两项及以上红牌）", "专业",
+     "ZY-1.2.1-01、ZY-1.4.1-02、ZY-1.4.1-03、ZY-1.5.1-02", "1", "", "", "红色和黄色", "黄色", "各二级学院"),
+    ("专业预警-建设", "专业建设预警（一项黄牌，两项及以上红牌）", "专业",
+     "ZY-1.2.1-01、ZY-1.4.1-02、ZY-1.4.1-03、ZY-1.5.1-02", "2", "", "", "红色和黄色", "红色", "各二级学院"),
+    ("专业预警-连续", "年度建设目标连续两年红色预警", "专业", "ZY-1.1.1-02", "", "2", "", "红色", "红色", ""),
+    ("专业预警-末位", "职业资格对接度末位25%", "专业", "ZY-1.4.1-02", "", "", "25%", "", "黄色", ""),
+]  # fmt: skip
+# What the rules must find in 2025, worked out by hand from expected_gaps.csv:
+# 建设: 510202 (ZY-1.4.1-03 B, ZY-1.5.1-02 B → 2: red), 510203 (ZY-1.2.1-01 B, ZY-1.4.1-02 C,
+# ZY-1.4.1-03 C → 3: red), 530701 (ZY-1.5.1-02 B → 1: yellow; ZY-1.4.1-03 is missing data, not
+# counted), 460301 none; 连续: 510202 (ZY-1.1.1-02 C in 2024 and 2025); 末位: 510203 (15 %, the
+# others 35 %).
+EXPECTED_WARNINGS = [
+    ("专业预警-建设", "510202", "2025", "Violation"),
+    ("专业预警-建设", "510203", "2025", "Violation"),
+    ("专业预警-建设", "530701", "2025", "Warning"),
+    ("专业预警-连续", "510202", "2025", "Violation"),
+    ("专业预警-末位", "510203", "2025", "Warning"),
+]
+
+
+def warning_rules(path: Path, expected: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["编码", "规则名称", "层面", "指标", "至少几项", "连续学年", "末位比例", "计入", "严重程度", "责任部门"]
+        )
+        writer.writerows(WARNING_RULES)
+    with expected.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["规则", "对象", "学年", "严重程度"])
+        writer.writerows(EXPECTED_WARNINGS)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20251)
@@ -1125,6 +1163,7 @@ def main() -> None:
         OUT / "expected_gaps.csv",
     )
     targets(OUT / "年度目标.xlsx", indicators)
+    warning_rules(OUT / "预警规则.csv", OUT / "expected_warnings.csv")
     with (OUT / "expected_audit.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["check", "node"])

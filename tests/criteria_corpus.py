@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from zhengai.criteria import Criterion, NotCheckable, compile_criterion
 from zhengai.loaders.observations import is_percent
+
+from zhengai.criteria import Criterion, NotCheckable, compile_criterion
 
 
 def _num(value: Decimal | None) -> str:

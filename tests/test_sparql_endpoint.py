@@ -30,7 +30,7 @@ PATHOLOGICAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s (<urn:p>|!<urn:p>)* ?o . ?a (
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     folder = tmp_path_factory.mktemp("sparql")
     settings = Settings(
-        tokens=tokens(folder), query_timeout=2.0, row_limit=5000, cors_origins=("https://yasgui.example",)
+        tokens=tokens(folder), query_timeout=2.0, row_limit=10000, cors_origins=("https://yasgui.example",)
     )
     with TestClient(create_app(build_store(folder), settings)) as c:
         yield c
@@ -205,7 +205,7 @@ def test_a_runaway_query_is_stopped_while_others_are_served(client: TestClient) 
 def test_too_many_rows(client: TestClient) -> None:
     r = ask(client, "SELECT * WHERE { ?s ?p ?o }")
     assert r.status_code == 422 and r.json()["code"] == "query_too_large" and "LIMIT" in r.json()["en"]
-    assert ask(client, "SELECT * WHERE { ?s ?p ?o } LIMIT 5000").status_code == 200
+    assert ask(client, "SELECT * WHERE { ?s ?p ?o } LIMIT 10000").status_code == 200
 
 
 def test_cors_for_a_browser_client(client: TestClient) -> None:

@@ -21,12 +21,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import unquote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
-from zhengai import query_registry
+from zhengai import query_registry, warnings
 from zhengai.criteria import Band, threshold_text
 from zhengai.errors import DiagnosisError, Problem
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, XSD, ZG, graph, iri
@@ -92,6 +93,7 @@ class Gap:
     source_shape: URIRef | None = None
     component: URIRef | None = None
     direction: str | None = None
+    constituents: list[URIRef] = field(default_factory=list)
 
 
 @dataclass
@@ -468,6 +470,64 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
         )
 
 
+def _rule_gaps(
+    store: GraphStore, run: Run, compiled: Compiled, rule_tiers: list[warnings.Tier], rule_shapes: Graph
+) -> list[Gap]:
+    """The gaps of the warning rules, from this run's gaps and the latest earlier runs'."""
+    facts = [
+        warnings.GapFact(g.iri, g.indicator, g.subject, run.period, g.severity)  # type: ignore[arg-type]
+        for g in run.gaps
+        if g.severity in (SH.Violation, SH.Warning)
+    ]
+    longest = max((t.periods or 1) for t in rule_tiers)
+    for earlier in range(run.period - longest + 1, run.period):
+        info = latest_run(store, earlier)
+        if info is None:
+            continue
+        facts += [
+            warnings.GapFact(g.iri, g.indicator, g.subject, earlier, g.severity)  # type: ignore[arg-type]
+            for g in stored_gaps(store, info.graph)
+            if g.status != "closed" and g.severity in (SH.Violation, SH.Warning)
+        ]
+    directions = {s.indicator.iri: s.direction for s in compiled.standards if s.direction and s.subject is None}
+    labels = {s.indicator.iri: f"{s.indicator.code} {s.indicator.label}" for s in compiled.standards}
+    results = warnings.evaluate(store, run.period, rule_tiers, rule_shapes, facts, directions)  # type: ignore[arg-type]
+    kept: dict[tuple[URIRef, URIRef], Gap] = {}
+    for r in results:
+        t = r.tier
+        code = unquote(str(r.subject).rsplit("/", 1)[-1])
+        zh, en = warnings.message(r, run.period, code, labels)
+        gap = Gap(
+            id=f"{run.period}/{t.code}/{code}",
+            iri=iri("gap", run.id, t.code, code),
+            indicator=t.rule,
+            code=t.code,
+            label=t.name,
+            level=t.level_name,
+            system=None,
+            subject=r.subject,
+            subject_code=code,
+            period=run.period,
+            severity=t.severity,
+            grade=ZG.RuleWarning,
+            value=r.value,
+            threshold=None,
+            unit=None,
+            message_zh=zh,
+            message_en=en,
+            focus=r.subject,
+            source_shape=t.shape,
+            component=SH.SPARQLConstraintComponent,
+            constituents=r.constituents,
+            # fewer failing indicators (or periods) is better; a rank rule's value is the indicator's
+            direction=directions.get(t.indicators[0], "higher") if t.kind == "rank" else "lower",
+        )
+        prior = kept.get((t.rule, r.subject))
+        if prior is None or SEVERITY_RANK[gap.severity] > SEVERITY_RANK[prior.severity]:  # type: ignore[index]
+            kept[(t.rule, r.subject)] = gap
+    return sorted(kept.values(), key=lambda g: (-SEVERITY_RANK[g.severity], g.code, g.subject_code))  # type: ignore[index]
+
+
 def diagnose(
     store: GraphStore,
     period: int,
@@ -501,7 +561,8 @@ def diagnose(
     compiled = compile_period(store, period)
     shapes_iri = graph(f"diagnosis/{run_id}/shapes")
     shapes = shapes_graph(compiled.standards)
-    store.add_graphs({shapes_iri: shapes})
+    rule_tiers, rule_shapes = warnings.prepare(store, period, level)
+    store.add_graphs({shapes_iri: shapes + rule_shapes})
     try:
         say(f"校验 / validating ({engine})")
         if engine == "fast":
@@ -528,7 +589,11 @@ def diagnose(
             findings=compiled.findings,
         )
         run.gaps = _gaps(results, compiled, run_id, level)
+        if rule_tiers:
+            say(f"预警规则 / warning rules ({len(rule_tiers)})")
+            run.gaps += _rule_gaps(store, run, compiled, rule_tiers, rule_shapes)
         labels = {s.indicator.iri: (s.indicator.code, s.indicator.label) for s in compiled.standards}
+        labels |= {t.rule: (t.code, t.name) for t in rule_tiers}
         say("与上一学年比较 / comparing with the previous period")
         _spiral(run, store, labels)
         run.ended = dt.datetime.now(dt.UTC)
@@ -560,6 +625,7 @@ def run_record(run: Run, store: GraphStore) -> Graph:
         if (
             name.endswith((f"/observations/{run.period}", f"/targets/{run.period}"))
             or "/graph/catalogue/" in name
+            or name.endswith("/graph/rules")
         ):
             g.add((r, PROV.used, used))
     if run.level is not None:

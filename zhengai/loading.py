@@ -21,14 +21,14 @@ from zhengai import __version__
 from zhengai import query_registry as named_queries
 from zhengai.criteria import LINE_KEYS
 from zhengai.errors import InputError, Location, Problem
-from zhengai.loaders import catalogue, matrix, observations, org, rdf, subjects
+from zhengai.loaders import catalogue, matrix, observations, org, rdf, rules, subjects
 from zhengai.loaders.base import LoadResult
 from zhengai.loaders.observations import IndicatorInfo, Lookup
 from zhengai.loaders.table import RawSheet, read_sheets
 from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.store import GraphStore
 
-KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rdf")
+KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf")
 # The order a batch is loaded in, so that later kinds can be checked against earlier ones.
 LOAD_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 KIND_NAMES_ZH = {
@@ -38,6 +38,7 @@ KIND_NAMES_ZH = {
     "org": "组织",
     "observations": "状态数据",
     "targets": "目标值",
+    "rules": "预警规则",
     "rdf": "RDF",
 }
 
@@ -71,12 +72,13 @@ def detect_kind(path: Path, sheets: Sequence[RawSheet]) -> str:
         "targets": observations.detect_score(sheet_list, observations.TARGET_COLUMNS, ("target", "bottom"))
         * 2,
         "matrix": matrix.detect_score(sheet_list) if matrix.detect_score(sheet_list) >= 6 else 0,
+        "rules": rules.detect_score(sheet_list) * 2 if rules.detect_score(sheet_list) >= 2 else 0,
     }
     kind, best = max(scores.items(), key=lambda kv: kv[1])
     if best < 2:
         raise InputError.single(
-            "无法判断文件类型：请用 --kind 指定（catalogue、org、subjects、observations、targets、matrix）",
-            "cannot tell what this file holds: give --kind (catalogue, org, subjects, observations, targets, matrix)",
+            "无法判断文件类型：请用 --kind 指定（catalogue、org、subjects、observations、targets、rules、matrix）",
+            "cannot tell what this file holds: give --kind (catalogue, org, subjects, observations, targets, rules, matrix)",
             Location(path.name),
         )
     return kind
@@ -184,6 +186,9 @@ def parse_file(
             known_teachers=_codes_of_class(lookup, ZG.Teacher),
         )
     lookup = build_lookup(store)
+    if kind == "rules":
+        known = {code: info.level for code, info in lookup.indicators.items()}
+        return rules.load(sheets, file=path.name, known_indicators=known)
     if kind == "observations":
         return observations.load_observations(sheets, file=path.name, lookup=lookup, period=period)
     return observations.load_targets(sheets, file=path.name, lookup=lookup, period=period)

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from urllib.parse import unquote
 
 from rdflib import URIRef
 from rich.table import Table
@@ -64,7 +65,14 @@ GRADE_KEYS = {
     "Met": "met",
     "Unmet": "unmet",
     "MissingData": "missing",
+    "RuleWarning": "rule",
 }
+
+
+def grade_key(grade: object) -> str:
+    """A gap's grade for people: A, B, C, unmet, missing, or the scale's own word (优秀, C级 …)."""
+    tail = _tail(grade)
+    return GRADE_KEYS.get(tail, unquote(tail))
 
 
 def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
@@ -85,7 +93,7 @@ def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
                 label=str(r.get("label", "")),
                 subject=str(r["id"]).split("/", 2)[-1],
                 severity=SEVERITY_KEYS.get(_tail(r["severity"]), "") if "severity" in r else "closed",
-                grade=GRADE_KEYS.get(_tail(r["grade"]), "") if "grade" in r else "",
+                grade=grade_key(r["grade"]) if "grade" in r else "",
                 value=format_value(r.get("value"), unit) if "value" in r else "",  # type: ignore[arg-type]
                 threshold=format_value(threshold, unit) if threshold is not None else "",  # type: ignore[arg-type]
                 status=_tail(r["status"]).lower(),
