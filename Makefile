@@ -20,12 +20,17 @@ install: $(STAMP)
 
 demo: install
 	rm -rf $(STORE)
-	$(BIN)/zhengai --store $(STORE) load data/matrix.csv data/sample/*.xlsx
+	$(BIN)/zhengai --store $(STORE) load data/matrix.csv data/sample/*.xlsx data/sample/预警规则.csv
 	$(BIN)/zhengai --store $(STORE) stats
+	@echo "— How the sample's 诊断标准 were read (zhengai criteria shows every row) —"
+	$(BIN)/zhengai --store $(STORE) criteria --summary
+	$(BIN)/zhengai --store $(STORE) criteria --level 课程
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2024 --format csv --out $(dir $(STORE))gaps-2024.csv
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2025
 	$(BIN)/zhengai --store $(STORE) spiral --from 2024 --to 2025
 	$(BIN)/zhengai --store $(STORE) owners --severity red
+	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
+	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
 	@echo "Serving the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
 	@echo "Demo tokens (Authorization: Bearer …): $(DEMO_TOKENS)"

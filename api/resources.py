@@ -329,7 +329,8 @@ def gap(svc: ServiceDep, who: PrincipalDep, gap_id: str) -> dict[str, object]:
     owner = svc.owner(run_graph, gap_iri) if row.severity != "closed" else None
     if not _visible(who, row, owner, svc.people()):
         raise AccessError("无权查看此问题", "you may not see this gap")
-    return {**dataclasses.asdict(row), "owner": owner.as_dict() if owner else None}
+    parts = diagnosis.gap_parts(svc.store, gap_iri)  # a warning rule's gaps: the same subject's
+    return {**dataclasses.asdict(row), "owner": owner.as_dict() if owner else None, "parts": parts}
 
 
 @router.get("/owners/{kind}/{code}/gaps", tags=["gaps"])

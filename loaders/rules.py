@@ -128,11 +128,15 @@ def _rule_row(
         return
     if k is not None and not 1 <= k <= max(len(codes), 1):
         problems.error(
-            f"「至少几项」应在 1 到 {len(codes)} 之间", f"至少几项 should be between 1 and {len(codes)}", row.loc("k")
+            f"「至少几项」应在 1 到 {len(codes)} 之间",
+            f"至少几项 should be between 1 and {len(codes)}",
+            row.loc("k"),
         )
         return
     if share is not None and not Decimal(0) < share < Decimal(1):
-        problems.error("末位比例应在 0 与 100% 之间", "the bottom share should be between 0 and 100%", row.loc("share"))
+        problems.error(
+            "末位比例应在 0 与 100% 之间", "the bottom share should be between 0 and 100%", row.loc("share")
+        )
         return
     if periods is not None and periods < 2:
         problems.error("连续学年应不少于 2", "consecutive periods should be at least 2", row.loc("periods"))

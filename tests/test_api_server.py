@@ -145,5 +145,7 @@ def test_httpx_uploads_diagnoses_and_reads_back_gaps_and_an_owner(server: str) -
         gap = client.get(gaps["items"][0]["href"]).json()
         assert gap["owner"]["posts"] and gap["owner"]["escalation"]
         # the query workers see the new run too
-        runs = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/prov#Activity> ; <https://w3id.org/zhengai/ont#engine> ?e } }"}).json()
+        answer = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/prov#Activity> ; <https://w3id.org/zhengai/ont#engine> ?e } }"})
+        assert answer.status_code == 200, answer.text
+        runs = answer.json()
         assert int(runs["results"]["bindings"][0]["n"]["value"]) == 3

@@ -100,7 +100,9 @@ def college(tmp_path_factory: pytest.TempPathFactory) -> tuple[OxigraphStore, di
         wb.save(tmp / name)
         return tmp / name
 
-    catalogue = xlsx("南岭诊断指标.xlsx", {"专业层面诊断指标": [["南岭职业技术学院专业诊断指标"], HEAD, *CATALOGUE]})
+    catalogue = xlsx(
+        "南岭诊断指标.xlsx", {"专业层面诊断指标": [["南岭职业技术学院专业诊断指标"], HEAD, *CATALOGUE]}
+    )
     subjects = xlsx(
         "对象.xlsx",
         {
@@ -143,8 +145,8 @@ def test_other_column_names_are_read(college) -> None:
     assert "越低越好" in rows["P-05"].reading_zh
 
 
-def test_unrecognised_header_is_a_finding_with_a_suggestion(college, tmp_path: Path) -> None:
-    store, _, catalogue = college
+def test_unrecognised_header_is_a_finding_with_a_suggestion(college) -> None:
+    _, _, catalogue = college
     report = load_file(OxigraphStore(None), catalogue, "catalogue")
     texts = [f.zh for f in report.findings]
     assert any("未识别的列「备注」" in t for t in texts), texts
@@ -159,7 +161,10 @@ def test_gaps_in_each_form(college) -> None:
 def test_messages_read_in_the_criterion_units(college) -> None:
     _, run, _ = college
     by = {(g.code, g.subject_code): g for g in run.gaps}
-    assert by[("P-01", "222222")].message_zh == "专业 222222 2025 学年「生师比」为 20:1，高于标准线 18:1（红色预警）"
+    assert (
+        by[("P-01", "222222")].message_zh
+        == "专业 222222 2025 学年「生师比」为 20:1，高于标准线 18:1（红色预警）"
+    )
     assert "45万元" in by[("P-06", "111111")].message_zh and "50万元" in by[("P-06", "111111")].message_zh
     assert by[("P-05", "111111")].message_zh.endswith("达到预警值 18:1（红色预警）")
     assert by[("P-08", "111111")].message_zh == "专业 111111 2025 学年「毕业设计成绩」为「良好」（黄色预警）"
@@ -204,7 +209,9 @@ def test_the_same_value_in_every_form() -> None:
 def test_a_word_of_another_vocabulary_is_a_located_error(college, tmp_path: Path) -> None:
     store, _, _ = college
     bad = tmp_path / "坏数据.csv"
-    bad.write_text("指标编码,对象编码,年度,监测值\nP-03,111111,2025,未完成\nP-08,111111,2025,良\n", encoding="utf-8")
+    bad.write_text(
+        "指标编码,对象编码,年度,监测值\nP-03,111111,2025,未完成\nP-08,111111,2025,良\n", encoding="utf-8"
+    )
     before = set(store.quads())
     with pytest.raises(InputError) as info:
         load_file(store, bad, "observations")

@@ -35,7 +35,9 @@ def _rule_gaps(run: diagnosis.Run) -> dict[tuple[str, str], diagnosis.Gap]:
 def test_the_planted_warnings_and_nothing_else(runs) -> None:
     _, _, run = runs
     with (SAMPLE / "expected_warnings.csv").open(encoding="utf-8") as fh:
-        expected = {(r["规则"], r["对象"]): SH[r["严重程度"]] for r in csv.DictReader(fh) if r["学年"] == "2025"}
+        expected = {
+            (r["规则"], r["对象"]): SH[r["严重程度"]] for r in csv.DictReader(fh) if r["学年"] == "2025"
+        }
     assert {k: g.severity for k, g in _rule_gaps(run).items()} == expected
 
 
@@ -45,7 +47,9 @@ def test_a_warning_lists_the_gaps_it_is_made_of(runs) -> None:
     by_iri = {g.iri: g for g in run.gaps} | {g.iri: g for g in first.gaps}
     card = gaps[("专业预警-建设", "510202")]
     assert sorted(by_iri[c].code for c in card.constituents) == ["ZY-1.4.1-03", "ZY-1.5.1-02"]
-    assert card.message_zh.startswith("专业 510202 2025 学年触发预警规则「专业建设预警（一项黄牌，两项及以上红牌）」")
+    assert card.message_zh.startswith(
+        "专业 510202 2025 学年触发预警规则「专业建设预警（一项黄牌，两项及以上红牌）」"
+    )
     two_years = gaps[("专业预警-连续", "510202")]
     assert sorted((by_iri[c].period, by_iri[c].code) for c in two_years.constituents) == [
         (2024, "ZY-1.1.1-02"),
@@ -60,7 +64,9 @@ def test_the_rules_are_shacl_sparql_shapes_in_the_run(runs) -> None:
     rule_shapes = set(shapes.subjects(None, ZG.WarningRuleShape))
     assert len(rule_shapes) == 4  # four tiers: 建设 (two), 连续, 末位
     selects = {str(o) for o in shapes.objects(None, SH.select)}
-    assert selects == {query_registry.get(n).text for n in ("warning_k_of_n", "warning_consecutive", "warning_rank")}
+    assert selects == {
+        query_registry.get(n).text for n in ("warning_k_of_n", "warning_consecutive", "warning_rank")
+    }
     assert all((s, SH.targetClass, ZG.Major) in shapes for s in rule_shapes)
 
 
@@ -99,7 +105,9 @@ def test_bad_rules_are_located_errors_and_change_nothing(
     loaded_store: OxigraphStore, tmp_path: Path, row: str, where: tuple[str, int], says: str
 ) -> None:
     path = tmp_path / "规则.csv"
-    path.write_text("编码,规则名称,层面,指标,至少几项,连续学年,末位比例,计入,严重程度\n" + row + "\n", encoding="utf-8")
+    path.write_text(
+        "编码,规则名称,层面,指标,至少几项,连续学年,末位比例,计入,严重程度\n" + row + "\n", encoding="utf-8"
+    )
     before = set(loaded_store.quads())
     with pytest.raises(InputError) as info:
         load_file(loaded_store, path, "rules")
@@ -107,3 +115,11 @@ def test_bad_rules_are_located_errors_and_change_nothing(
     assert (problem.location.column, problem.location.row) == where
     assert says in problem.zh and problem.en
     assert set(loaded_store.quads()) == before
+
+
+def test_the_parts_of_a_warning_by_id(runs) -> None:
+    store, _, run = runs
+    card = _rule_gaps(run)[("专业预警-连续", "510202")]
+    assert diagnosis.gap_parts(store, card.iri) == ["2024/ZY-1.1.1-02/510202", "2025/ZY-1.1.1-02/510202"]
+    plain = next(g for g in run.gaps if g.code == "ZY-1.1.1-02" and g.subject_code == "510202")
+    assert diagnosis.gap_parts(store, plain.iri) == []

@@ -448,6 +448,9 @@ def criteria_(
     unreadable: Annotated[
         bool, typer.Option("--unreadable", help="Only the criteria that are not machine-checkable.")
     ] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Only the count, by level, and why the rest are not checkable.")
+    ] = False,
 ) -> None:
     """How each catalogue row's 诊断标准 was read, or why it is not machine-checkable (with a hint)."""
     if fmt not in ("table", "json", "md"):
@@ -469,6 +472,21 @@ def criteria_(
     if not rows:
         raise _fail(ZhengaiError("没有已加载的指标表", "no indicator catalogue is loaded"))
     zh, en = criteria_report.count_line(rows)
+    if summary:
+        out.print(f"{zh} / {en}", highlight=False)
+        for name in LEVELS:
+            level_rows = [r for r in rows if r.level == name]
+            if level_rows:
+                ok = sum(r.checkable for r in level_rows)
+                kinds = criteria_report.categories(level_rows)
+                why = "；".join(
+                    f"{criteria_report.category_name(k)[0]} / {criteria_report.category_name(k)[1]}: {n}"
+                    for k, n in kinds.most_common()
+                )
+                out.print(
+                    f"  {name}: {ok} / {len(level_rows)}" + (f"  （{why}）" if why else ""), highlight=False
+                )
+        return
     shown = [r for r in rows if not r.checkable] if unreadable else rows
     if fmt == "json":
         payload = {"summary": {"zh": zh, "en": en, "checkable": sum(r.checkable for r in rows), "total": len(rows)},
@@ -568,6 +586,7 @@ def owner(
         with _open() as store:
             run_graph, gap = ownership.find_gap(store, gap_id)
             answer = ownership.resolve(store, run_graph, gap).get(gap)
+            parts = diagnosis.gap_parts(store, gap)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     if answer is None:
@@ -577,10 +596,14 @@ def owner(
             )
         )
     if fmt == "json":
-        sys.stdout.write(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({**answer.as_dict(), "parts": parts}, ensure_ascii=False, indent=2) + "\n"
+        )
         return
     for line in _owner_lines(answer):
         out.print(line, highlight=False)
+    if parts:
+        out.print(f"  构成 made of: {'、'.join(parts)}", highlight=False)
 
 
 def _owned(

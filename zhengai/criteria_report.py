@@ -87,6 +87,26 @@ def count_line(rows: list[CriterionReading]) -> tuple[str, str]:
     )
 
 
+CATEGORY_NAMES = {  # why a criterion is not machine-checkable → (zh, en)
+    "empty": ("没有诊断标准", "no criterion"),
+    "descriptive": ("文字描述，没有数值或是/否", "descriptive: no number and no yes/no"),
+    "compound": ("一条写了多个条件", "several conditions in one"),
+    "over years": ("跨学年的条件", "over several years"),
+    "over indicators": ("多个指标合起来的条件", "over several indicators"),
+    "rank": ("排名条件", "a ranking"),
+    "grades": ("档次不全或不衔接", "grades incomplete or not joined"),
+    "grades without lines": ("档次没有数值线", "grades without lines"),
+    "units": ("单位不一致", "mixed units"),
+    "yes-no question": ("看不出是或否达标", "a question without a passing answer"),
+    "lines": ("目标值/预警值列有误", "target or warning columns unreadable"),
+    "warning": ("预警条件看不出方向", "a warning without a direction"),
+}
+
+
+def category_name(category: str) -> tuple[str, str]:
+    return CATEGORY_NAMES.get(category, (category, category))
+
+
 def categories(rows: list[CriterionReading]) -> Counter[str]:
     """Not machine-checkable rows by category (descriptive, compound, over years …)."""
     return Counter(r.category for r in rows if not r.checkable)

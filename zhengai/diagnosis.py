@@ -349,6 +349,12 @@ def stored_gaps(store: GraphStore, run_graph: URIRef) -> list[StoredGap]:
     return out
 
 
+def gap_parts(store: GraphStore, gap: URIRef) -> list[str]:
+    """The ids of the gaps a warning rule's gap is made of (empty for an indicator's gap)."""
+    query = query_registry.get("gap_parts")
+    return [str(r["id"]) for r in store.select(query.text, query.bindings({"gap": str(gap)}))]
+
+
 def available_periods(store: GraphStore) -> list[int]:
     names = [str(g) for g in store.named_graphs()]
     return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))

@@ -79,7 +79,13 @@ def tiers(store: GraphStore) -> list[Tier]:
     return list(out.values())
 
 
-SUBJECT_CLASS = {"学校": ZG.School, "专业": ZG.Major, "课程": ZG.Course, "教师": ZG.Teacher, "学生": ZG.Student}
+SUBJECT_CLASS = {
+    "学校": ZG.School,
+    "专业": ZG.Major,
+    "课程": ZG.Course,
+    "教师": ZG.Teacher,
+    "学生": ZG.Student,
+}
 
 
 def _message(t: Tier) -> tuple[str, str]:
@@ -176,7 +182,8 @@ def data_graph(
     query = query_registry.get("observed_values")
     for ind in {i for t in all_tiers if t.kind == "rank" for i in t.indicators}:
         rows = store.select(
-            query.text, query.bindings({"observations": str(graph(f"observations/{period}")), "indicator": str(ind)})
+            query.text,
+            query.bindings({"observations": str(graph(f"observations/{period}")), "indicator": str(ind)}),
         )
         for r in rows:
             g.add((r["obs"], ZG.subject, r["subject"]))  # type: ignore[arg-type]
@@ -229,7 +236,10 @@ def _constituents(t: Tier, subject: URIRef, period: int, facts: list[GapFact]) -
     return sorted(
         f.iri
         for f in facts
-        if f.subject == subject and f.indicator in t.indicators and f.severity in t.counts and f.period in window
+        if f.subject == subject
+        and f.indicator in t.indicators
+        and f.severity in t.counts
+        and f.period in window
     )
 
 
@@ -264,5 +274,3 @@ def message(r: RuleResult, period: int, subject_code: str, labels: dict[URIRef, 
         f"{head_zh}：「{codes}」为 {shown}，位于末位 {share}（{sev_zh}）",
         f"{head_en}: '{codes}' is {shown}, in the bottom {share} ({sev_en})",
     )
-
-

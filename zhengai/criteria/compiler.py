@@ -395,9 +395,7 @@ class _Builder:
                 "grades",
             )
         direction: Direction = "higher" if best > worst else "lower"
-        {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(
-            self.units.unit, self.units.scale
-        )
+        {"percent": Decimal("0.01"), "permille": Decimal("0.001")}.get(self.units.unit, self.units.scale)
         cuts: list[tuple[Decimal, bool]] = []
         for (bg, _, biv), (wg, _, wiv) in itertools.pairwise(ordered):
             blow, blow_c, bhigh, bhigh_c = biv
