@@ -725,3 +725,5 @@ def _gap_common(
         yield node, ZG.previousGap, gap.previous
     if gap.suggested_target is not None:
         yield node, ZG.suggestedTarget, literal(gap.suggested_target)
+    for part in gap.constituents:
+        yield node, ZG.constituentGap, part
