@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from zhengai.loaders.subjects import STUDENTS_GRAPH, SUBJECTS_GRAPH, TEACHERS_GRAPH
 
-from zhengai import __version__, diagnosis, ownership, query_registry, reports
+from zhengai import __version__, criteria_report, diagnosis, ownership, query_registry, reports
 from zhengai.errors import DiagnosisError
 from zhengai.loading import load_file
 from zhengai.namespaces import GRAPH_BASE, ZG
@@ -28,7 +28,9 @@ from .service import PrincipalDep, Service, ServiceDep
 router = APIRouter()
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
-Cursor = Annotated[int, Query(ge=0, description="Where the page starts: the next_cursor of the previous page.")]
+Cursor = Annotated[
+    int, Query(ge=0, description="Where the page starts: the next_cursor of the previous page.")
+]
 Severity = Literal["red", "yellow", "missing", "closed"]
 Status = Literal["new", "persisting", "closed"]
 Level = Literal["学校", "专业", "课程", "教师", "学生"]
@@ -75,10 +77,38 @@ def whoami(who: PrincipalDep) -> dict[str, object]:
 
 
 @router.get("/indicators", tags=["look-ups"])
-def indicators(svc: ServiceDep, who: PrincipalDep, limit: Limit = 100, cursor: Cursor = 0) -> dict[str, object]:
+def indicators(
+    svc: ServiceDep, who: PrincipalDep, limit: Limit = 100, cursor: Cursor = 0
+) -> dict[str, object]:
     """The monitoring indicators, by code, with level, system, criterion and data source."""
     who.require("catalogue")
     return page(svc.cached(("indicators",), lambda: _rows(svc, "indicators")), limit, cursor)
+
+
+@router.get("/criteria", tags=["look-ups"])
+def criteria(
+    svc: ServiceDep,
+    who: PrincipalDep,
+    level: Annotated[
+        str | None, Query(description="Only this level: 学校, 专业, 课程, 教师 or 学生.")
+    ] = None,
+    checkable: Annotated[
+        bool | None, Query(description="Only the rows that are (or are not) machine-checkable.")
+    ] = None,
+    limit: Limit = 100,
+    cursor: Cursor = 0,
+) -> dict[str, object]:
+    """How each catalogue row's 诊断标准 was read (zh/en), or why it is not machine-checkable, with a hint."""
+    who.require("catalogue")
+    rows = svc.cached(("criteria",), lambda: [r.as_dict() for r in criteria_report.readings(svc.store)])
+    chosen = [
+        r
+        for r in rows
+        if (level is None or r["level"] == level) and (checkable is None or r["checkable"] == checkable)
+    ]
+    result = page(chosen, limit, cursor)
+    ok = sum(bool(r["checkable"]) for r in rows)
+    return {**result, "checkable": ok, "of": len(rows)}
 
 
 @router.get("/units", tags=["look-ups"])
@@ -133,7 +163,9 @@ def subjects(
     rows = svc.cached(
         ("subjects", level), lambda: _rows(svc, "subjects_in_graph", {"graph": str(graph), "class": str(cls)})
     )
-    items = [{"code": r["code"], "label": r.get("label"), "governed_by": r.get("governedBy") or None} for r in rows]
+    items = [
+        {"code": r["code"], "label": r.get("label"), "governed_by": r.get("governedBy") or None} for r in rows
+    ]
     return page(items, limit, cursor)
 
 
@@ -144,12 +176,17 @@ def subjects(
 def load(
     svc: ServiceDep,
     who: PrincipalDep,
-    file: Annotated[UploadFile, File(description="A workbook (.xlsx, .csv) or an RDF file (.ttl, .nt, .nq, .trig, .jsonld).")],
+    file: Annotated[
+        UploadFile,
+        File(description="A workbook (.xlsx, .csv) or an RDF file (.ttl, .nt, .nq, .trig, .jsonld)."),
+    ],
     kind: Annotated[
         Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf"] | None,
         Form(description="What the file holds; detected when left out."),
     ] = None,
-    period: Annotated[int | None, Form(ge=2000, le=2100, description="Academic year, for files without a 学年 column.")] = None,
+    period: Annotated[
+        int | None, Form(ge=2000, le=2100, description="Academic year, for files without a 学年 column.")
+    ] = None,
 ) -> dict[str, object]:
     """Load one file. Its graphs are replaced in one transaction, or — on any error — nothing changes."""
     who.require("write")
@@ -169,7 +206,8 @@ def load(
         "rows": report.rows,
         "seconds": round(report.seconds, 3),
         "graphs": [
-            {"graph": str(g), "triples": n, "provenance": provenance.get(str(g))} for g, n in report.graphs.items()
+            {"graph": str(g), "triples": n, "provenance": provenance.get(str(g))}
+            for g, n in report.graphs.items()
         ],
         "findings": [p.as_dict() for p in report.findings],
     }
@@ -236,7 +274,12 @@ def diagnoses(svc: ServiceDep, who: PrincipalDep) -> dict[str, object]:
     who.require("aggregates")
     return {
         "items": [
-            {"id": str(r.graph).rsplit("/", 1)[-1], "period": r.period, "started": r.started, "engine": r.engine}
+            {
+                "id": str(r.graph).rsplit("/", 1)[-1],
+                "period": r.period,
+                "started": r.started,
+                "engine": r.engine,
+            }
             for r in svc.runs()
         ]
     }
@@ -255,7 +298,9 @@ def diagnosis_summary(svc: ServiceDep, who: PrincipalDep, run_id: str) -> dict[s
 # -- gaps and owners ----------------------------------------------------------------------------------
 
 
-def _visible(who: Principal, row: reports.GapRow, owner: ownership.Owner | None, people: frozenset[str]) -> bool:
+def _visible(
+    who: Principal, row: reports.GapRow, owner: ownership.Owner | None, people: frozenset[str]
+) -> bool:
     """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own.
     A gap about one teacher or student (``people``: their codes) is personal data."""
     if row.subject in people and not who.sees_people:
@@ -290,7 +335,9 @@ def gaps(
     who: PrincipalDep,
     period: Annotated[int | None, Query(description="Academic year; default the latest diagnosed.")] = None,
     level: Level | None = None,
-    system: Annotated[str | None, Query(description="决策指挥, 质量生成, 资源建设, 支持服务 or 监督控制.")] = None,
+    system: Annotated[
+        str | None, Query(description="决策指挥, 质量生成, 资源建设, 支持服务 or 监督控制.")
+    ] = None,
     unit: Annotated[str | None, Query(description="Only gaps this unit owns (its name).")] = None,
     severity: Severity | None = None,
     status: Status | None = None,
@@ -349,9 +396,13 @@ def owned(
         raise AccessError("教师只能查看自己负责的问题", "a teacher may only ask for their own gaps")
     if who.role == "unit_head":
         org = svc.organisation()
-        in_unit = kind == "post" and any(p.code == code and p.unit_name == who.unit for p in org.posts.values())
+        in_unit = kind == "post" and any(
+            p.code == code and p.unit_name == who.unit for p in org.posts.values()
+        )
         if not (in_unit or (kind, code) == ("unit", who.unit)):
-            raise AccessError("部门负责人只能查看本部门的问题", "a unit head may only ask for their own unit's gaps")
+            raise AccessError(
+                "部门负责人只能查看本部门的问题", "a unit head may only ask for their own unit's gaps"
+            )
     run = svc.run_for(period)
     resolved = svc.owners(run.graph)
     people = svc.people()
@@ -374,4 +425,3 @@ def audit(svc: ServiceDep, who: PrincipalDep) -> dict[str, object]:
     who.require("audit")
     report = svc.audit_report()
     return {"summary": report.summary(), "findings": [f.as_dict() for f in report.findings]}
-

@@ -57,22 +57,26 @@ def expected_observations() -> list[dict[str, str]]:
 Sheets = dict[str, list[list[object]]]
 
 
+def write_workbook(path: Path, sheets: Sheets, merges: list[tuple[str, str]] = ()) -> Path:  # type: ignore[assignment]
+    """Write ``{sheet: rows}`` to an .xlsx at ``path``; ``merges`` lists (sheet, "A2:A4") ranges."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in sheets.items():
+        ws = wb.create_sheet(sheet)
+        for row in rows:
+            ws.append(row)
+    for sheet, ref in merges:
+        wb[sheet].merge_cells(ref)
+    wb.save(path)
+    return path
+
+
 @pytest.fixture
 def write_xlsx(tmp_path: Path) -> Callable[..., Path]:
-    """Write ``{sheet: rows}`` to an .xlsx; ``merges`` lists (sheet, "A2:A4") ranges to merge."""
+    """Write ``{sheet: rows}`` to an .xlsx in the test's folder."""
 
     def write(name: str, sheets: Sheets, merges: list[tuple[str, str]] = ()) -> Path:  # type: ignore[assignment]
-        wb = Workbook()
-        wb.remove(wb.active)
-        for sheet, rows in sheets.items():
-            ws = wb.create_sheet(sheet)
-            for row in rows:
-                ws.append(row)
-        for sheet, ref in merges:
-            wb[sheet].merge_cells(ref)
-        path = tmp_path / name
-        wb.save(path)
-        return path
+        return write_workbook(tmp_path / name, sheets, merges)
 
     return write
 

@@ -111,6 +111,16 @@ def test_indicators_are_paginated(client: TestClient) -> None:
     assert len({i["code"] for i in first["items"] + rest["items"]}) == 94
 
 
+def test_criteria_say_how_each_row_was_read(client: TestClient) -> None:
+    page = client.get("/criteria", params={"level": "专业", "limit": 5}).json()  # no token: public
+    assert (page["checkable"], page["of"], page["total"], len(page["items"])) == (48, 94, 20, 5)
+    row = next(r for r in page["items"] if r["code"] == "ZY-1.1.1-02")
+    assert row["checkable"] and row["reading_en"].startswith("A ≥ 90%, B ≥ 70% and < 90% (yellow warning)")
+    rest = client.get("/criteria", params={"checkable": "false", "limit": 1000}).json()
+    assert rest["total"] == 46 and {r["level"] for r in rest["items"]} == {"教师", "学生"}
+    assert all(r["hint_zh"] and r["hint_en"] for r in rest["items"])
+
+
 def test_units_posts_and_subjects(client: TestClient) -> None:
     units = client.get("/units", headers=auth("reader")).json()
     xx = next(u for u in units["items"] if u["name"] == "信息工程学院")

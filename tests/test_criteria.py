@@ -113,3 +113,69 @@ def test_grade_lines_round_trip(a: int, c: int) -> None:
     crit = compile_criterion(text)
     assert threshold_text(crit.a_line, "percent") == f"{a}%"  # type: ignore[arg-type]
     assert threshold_text(crit.c_line, "percent") == f"{c}%"  # type: ignore[arg-type]
+
+
+# Pieces of real criteria, shuffled: the parser meets every token kind in every order.
+PIECES = ["≥", "≤", "不低于", "不超过", "以上", "以下", "以内", "-", "至", "为", "A", "B", "C", "D级", "优秀",
+          "良好", "合格", "不合格", "一档", "达标", "不达标", "/", "：", "；", "，", "、", "\n", " ", "90%", "70",
+          "16:1", "1:18", "3.5万元", "四分之一", "1/4", "‰", "个", "分", "预警", "红色预警", "黄牌", "目标值",
+          "预警值", "底线值", "有/无", "是/否", "是否", "是不是", "（需上传佐证材料）", "(≥90分)", "生师比",
+          "就业率", "连续两年", "末位", "任意两项", "事故", "率（分子／分母）"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=14))
+def test_any_mix_of_criterion_pieces_compiles_or_is_not_checkable(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    try:
+        c = compile_criterion(text)
+    except NotCheckable as exc:
+        assert exc.zh and exc.en
+        return
+    assert c.kind in ("evidence", "boolean", "graded", "words")
+    if c.kind == "graded":
+        assert c.bands and c.direction in ("higher", "lower", "within")
+        assert any(b.severity == "pass" for b in c.bands) and any(b.severity != "pass" for b in c.bands)
+        # the bands never overlap: each value sits in at most one band
+        for value in [b.low for b in c.bands if b.low is not None] + [
+            b.high for b in c.bands if b.high is not None
+        ]:
+            assert sum(b.contains(value) for b in c.bands) == 1, (text, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "direction", "passes", "fails"),
+    [
+        ("生师比≤18:1", "lower", [D(18), D(10)], [D("18.01")]),
+        ("学生违纪率低于2%", "lower", [D("0.019")], [D("0.02")]),
+        ("就业率不低于90%", "higher", [D("0.9")], [D("0.899")]),
+        ("生师比14:1-18:1", "within", [D(14), D(18)], [D("13.9"), D("18.1")]),
+        ("超过1/3", "higher", [D("0.34")], [D("0.333333")]),
+    ],
+)
+def test_both_directions_and_which_end_is_in(text: str, direction: str, passes: list, fails: list) -> None:
+    c = compile_criterion(text)
+    assert c.direction == direction
+    for v in passes:
+        assert c.band_for(v).severity == "pass", v  # type: ignore[union-attr]
+    for v in fails:
+        assert c.band_for(v).severity != "pass", v  # type: ignore[union-attr]
+
+
+def test_grade_severities_are_data(tmp_path, monkeypatch) -> None:
+    """A college where 良好 passes too: one edited row of the grade table, no code."""
+    from zhengai.criteria import vocabulary
+    from zhengai.resources import read_text
+
+    table = read_text("data", "grade_scales.csv").replace("优良中差,良好,2,,", "优良中差,良好,2,通过,")
+    (tmp_path / "grades.csv").write_text(table, encoding="utf-8")
+    text = "优秀：90分以上；良好：80-89分；合格：60-79分；不合格：60分以下"
+    assert [b.severity for b in compile_criterion(text).bands] == ["pass", "yellow", "yellow", "red"]
+    monkeypatch.setenv("ZHENGAI_GRADE_SCALES", str(tmp_path / "grades.csv"))
+    vocabulary.cache_clear()
+    compile_criterion.cache_clear()
+    try:
+        assert [b.severity for b in compile_criterion(text).bands] == ["pass", "pass", "yellow", "red"]
+    finally:
+        monkeypatch.delenv("ZHENGAI_GRADE_SCALES")
+        vocabulary.cache_clear()
+        compile_criterion.cache_clear()

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import write_workbook
 from rdflib.namespace import SH
 
 from zhengai import criteria_report, diagnosis, ownership
@@ -86,19 +87,10 @@ def _grade(gap: diagnosis.Gap) -> str:
 
 @pytest.fixture(scope="module")
 def college(tmp_path_factory: pytest.TempPathFactory) -> tuple[OxigraphStore, diagnosis.Run, Path]:
-    from openpyxl import Workbook
-
     tmp = tmp_path_factory.mktemp("nanling")
 
     def xlsx(name: str, sheets: dict[str, list[list[object]]]) -> Path:
-        wb = Workbook()
-        wb.remove(wb.active)
-        for title, rows in sheets.items():
-            ws = wb.create_sheet(title)
-            for row in rows:
-                ws.append(row)
-        wb.save(tmp / name)
-        return tmp / name
+        return write_workbook(tmp / name, sheets)
 
     catalogue = xlsx(
         "南岭诊断指标.xlsx", {"专业层面诊断指标": [["南岭职业技术学院专业诊断指标"], HEAD, *CATALOGUE]}
@@ -220,3 +212,23 @@ def test_a_word_of_another_vocabulary_is_a_located_error(college, tmp_path: Path
     assert "「未完成」不是「达标/不达标」类标准的取值" in problems[0].zh
     assert "不是该指标的等级" in problems[1].zh
     assert set(store.quads()) == before
+
+
+def test_targets_of_a_lower_is_better_indicator(college, tmp_path: Path) -> None:
+    """Last in this file: it loads 2025 targets into the shared store and diagnoses again."""
+    store, _, _ = college
+    wrong = tmp_path / "目标-错.csv"
+    wrong.write_text("指标,对象,学年,目标值,底线值\nP-01,,2025,18:1,16:1\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_file(store, wrong, "targets")
+    assert "越低越好" in info.value.problems[0].zh and info.value.problems[0].location.row == 2
+    right = tmp_path / "目标.csv"
+    right.write_text("指标,对象,学年,目标值,底线值\nP-01,,2025,16:1,18\n", encoding="utf-8")
+    load_file(store, right, "targets")
+    run = diagnosis.diagnose(store, 2025)
+    by = {(g.code, g.subject_code): g for g in run.gaps if g.code == "P-01"}
+    assert {k: (g.severity, _grade(g)) for k, g in by.items()} == {
+        ("P-01", "111111"): (SH.Warning, "B"),  # 17: above the target 16, not above the bottom line 18
+        ("P-01", "222222"): (SH.Violation, "C"),  # 20: above the bottom line
+    }
+    assert by[("P-01", "111111")].message_zh.endswith("高于 2025 学年目标值 16:1（黄色预警）")

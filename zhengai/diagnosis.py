@@ -193,6 +193,8 @@ def unsupported_forms(shapes: Graph) -> list[str]:
                 problems.append(f"{shape}: sh:path {o}")
             elif p == SH.minCount and int(o) != 1:  # type: ignore[call-overload]
                 problems.append(f"{shape}: sh:minCount {o}")
+            elif p == SH["in"] and len(list(shapes.items(o))) > 6:
+                problems.append(f"{shape}: sh:in with more than six members")
             elif p == SH["or"]:
                 options = list(shapes.items(o))
                 if len(options) != 2 or any(
