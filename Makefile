@@ -9,7 +9,7 @@ SERVE  ?= yes
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
 DEMO_TOKENS ?= quality_office:demo-qo;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院;teacher:demo-t1005:T1005
 
-.PHONY: install demo test lint sample bench bench-api clean
+.PHONY: install demo test test-fast lint sample bench bench-api clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# While working: everything but the slow end-to-end, server and fuzzing tests.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 sample: install
 	$(BIN)/python scripts/make_sample.py

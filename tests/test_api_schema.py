@@ -16,6 +16,8 @@ from schemathesis.checks import not_a_server_error
 from zhengai.api.app import create_app
 from zhengai.api.service import Settings
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:

@@ -26,13 +26,17 @@ from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
 from zhengai.store import OxigraphStore
 
+pytestmark = pytest.mark.slow
+
 ORG = "https://w3id.org/zhengai/graph/org"
 SELECT = f"""PREFIX org: <http://www.w3.org/ns/org#>
 SELECT ?name ?type WHERE {{ GRAPH <{ORG}> {{ ?u org:identifier ?name .
   OPTIONAL {{ ?u <https://w3id.org/zhengai/ont#unitTypeText> ?type }} }} }} ORDER BY ?name"""
-ASK_TRUE = f"ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> \"信息工程学院\" }} }}"
-ASK_FALSE = f"ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> \"不存在的部门\" }} }}"
-CONSTRUCT = f"CONSTRUCT {{ ?p ?q ?o }} WHERE {{ GRAPH <{ORG}> {{ ?p a <http://www.w3.org/ns/org#Post> ; ?q ?o }} }}"
+ASK_TRUE = f'ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> "信息工程学院" }} }}'
+ASK_FALSE = f'ASK {{ GRAPH <{ORG}> {{ ?u <http://www.w3.org/ns/org#identifier> "不存在的部门" }} }}'
+CONSTRUCT = (
+    f"CONSTRUCT {{ ?p ?q ?o }} WHERE {{ GRAPH <{ORG}> {{ ?p a <http://www.w3.org/ns/org#Post> ; ?q ?o }} }}"
+)
 
 
 def free_port() -> int:
@@ -60,11 +64,26 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 def server(expected: tuple[Path, dict[str, object]]) -> Iterator[str]:
     path, _ = expected
     port = free_port()
-    env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']};auditor:{TOKENS['auditor']}"}
+    env = {
+        **os.environ,
+        "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']};auditor:{TOKENS['auditor']}",
+    }
     env.pop("ZHENGAI_TOKENS_FILE", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zhengai.cli", "--store", str(path), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--query-timeout", "20"],
+        [
+            sys.executable,
+            "-m",
+            "zhengai.cli",
+            "--store",
+            str(path),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--query-timeout",
+            "20",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -102,7 +121,9 @@ def wrapper(base: str, query: str, fmt: str, method: str = "GET") -> SPARQLWrapp
     return client
 
 
-def test_sparqlwrapper_gets_the_in_process_answers(server: str, expected: tuple[Path, dict[str, object]]) -> None:
+def test_sparqlwrapper_gets_the_in_process_answers(
+    server: str, expected: tuple[Path, dict[str, object]]
+) -> None:
     _, answers = expected
     for method in ("GET", "POST"):
         result = wrapper(server, SELECT, JSON, method).queryAndConvert()
@@ -116,7 +137,9 @@ def test_sparqlwrapper_gets_the_in_process_answers(server: str, expected: tuple[
     assert isinstance(graph, Graph) and isomorphic(graph, answers["construct"])  # type: ignore[arg-type]
 
 
-def test_rdflib_sparqlstore_gets_the_in_process_answers(server: str, expected: tuple[Path, dict[str, object]]) -> None:
+def test_rdflib_sparqlstore_gets_the_in_process_answers(
+    server: str, expected: tuple[Path, dict[str, object]]
+) -> None:
     _, answers = expected
     store = SPARQLStore(server + "/sparql", headers={"Authorization": f"Bearer {TOKENS['auditor']}"})
     graph = Graph(store=store)
@@ -145,7 +168,12 @@ def test_httpx_uploads_diagnoses_and_reads_back_gaps_and_an_owner(server: str) -
         gap = client.get(gaps["items"][0]["href"]).json()
         assert gap["owner"]["posts"] and gap["owner"]["escalation"]
         # the query workers see the new run too
-        answer = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/prov#Activity> ; <https://w3id.org/zhengai/ont#engine> ?e } }"})
+        answer = client.get(
+            "/sparql",
+            params={
+                "query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/prov#Activity> ; <https://w3id.org/zhengai/ont#engine> ?e } }"
+            },
+        )
         assert answer.status_code == 200, answer.text
         runs = answer.json()
         assert int(runs["results"]["bindings"][0]["n"]["value"]) == 3

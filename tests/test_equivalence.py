@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ from zhengai.store import OxigraphStore
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import generate  # the synthetic college generator of bench/generate.py
+
+pytestmark = pytest.mark.slow
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,7 +66,11 @@ FORMS = [
     ("生师比{a}:1-{c}:1", None, ["{a}", "{b}", "{c}", "{d}", "1"]),
     ("A级：≥{r}%；B级：{q}%-{r}%；C级：{p}%-{q}%；D级：<{p}%", None, ["{p}%", "{q}%", "{r}%", "1%", "99%"]),
     ("≥{r}%为A，{q}%-{r}%为B，<{q}%为C", None, ["{q}%", "{r}%", "1%"]),
-    ("优秀：{r}分以上；良好：{q}-{r}分；合格：{p}-{q}分；不合格：{p}分以下", None, ["{p}", "{q}", "{r}", "1", "100"]),
+    (
+        "优秀：{r}分以上；良好：{q}-{r}分；合格：{p}-{q}分；不合格：{p}分以下",
+        None,
+        ["{p}", "{q}", "{r}", "1", "100"],
+    ),
     ("优秀/良好/合格/不合格", None, ["优秀", "良好", "合格", "不合格"]),
     ("达标/不达标", None, ["达标", "不达标"]),
     ("有/无", None, ["有", "无"]),
@@ -121,7 +128,11 @@ def test_fast_path_equals_pyshacl_on_every_form(picks, p, gaps, choices, majors)
                 lines_out.append(f"{code},90000{m},2025,{values[choice % len(values)].format(**numbers)}")
         (folder / "状态.csv").write_text("\n".join(lines_out) + "\n", encoding="utf-8")
         store = OxigraphStore(None)
-        for name, kind in (("指标.xlsx", "catalogue"), ("对象.xlsx", "subjects"), ("状态.csv", "observations")):
+        for name, kind in (
+            ("指标.xlsx", "catalogue"),
+            ("对象.xlsx", "subjects"),
+            ("状态.csv", "observations"),
+        ):
             load_file(store, folder / name, kind)
         compiled = compile_period(store, 2025)
         assert not compiled.findings, compiled.findings  # every form compiles

@@ -504,7 +504,8 @@ def _rule_gaps(
     for r in results:
         t = r.tier
         code = unquote(str(r.subject).rsplit("/", 1)[-1])
-        zh, en = warnings.message(r, run.period, code, labels)
+        failing = sorted({str(f.indicator).rsplit("/", 1)[-1] for f in facts if f.iri in r.constituents})
+        zh, en = warnings.message(r, run.period, code, labels, failing)
         gap = Gap(
             id=f"{run.period}/{t.code}/{code}",
             iri=iri("gap", run.id, t.code, code),

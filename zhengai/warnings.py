@@ -248,8 +248,11 @@ def subjects_of_class(store: GraphStore, cls: URIRef) -> list[URIRef]:
     return [r["subject"] for r in store.select(query.text, query.bindings({"class": str(cls)}))]  # type: ignore[misc]
 
 
-def message(r: RuleResult, period: int, subject_code: str, labels: dict[URIRef, str]) -> tuple[str, str]:
-    """``专业 510202 2025 学年触发预警规则「专业预警-建设」：4 项指标中 2 项未达标（…）（红色预警）``."""
+def message(
+    r: RuleResult, period: int, subject_code: str, labels: dict[URIRef, str], failing: list[str] | None = None
+) -> tuple[str, str]:
+    """``专业 510202 2025 学年触发预警规则「…」：4 项指标中 2 项未达标（ZY-1.4.1-03、ZY-1.5.1-02）（红色预警）``;
+    ``failing`` are the codes of the indicators that failed, ``labels`` name the rule's indicators."""
     t = r.tier
     head_zh = f"{t.level_name} {subject_code} {period} 学年触发预警规则「{t.name}」"
     head_en = f"{LEVEL_EN.get(t.level_name, '')} {subject_code}, {period}: warning rule '{t.name}'"
@@ -257,9 +260,10 @@ def message(r: RuleResult, period: int, subject_code: str, labels: dict[URIRef, 
     codes = "、".join(labels.get(i, str(i).rsplit("/", 1)[-1]) for i in t.indicators)
     if t.kind == "k-of-n":
         n = int(r.value) if r.value is not None else len(r.constituents)  # type: ignore[call-overload]
+        which = "、".join(failing or [])
         return (
-            f"{head_zh}：{len(t.indicators)} 项指标（{codes}）中 {n} 项未达标（{sev_zh}）",
-            f"{head_en}: {n} of {len(t.indicators)} indicators ({codes}) fail ({sev_en})",
+            f"{head_zh}：{len(t.indicators)} 项指标中 {n} 项未达标（{which}）（{sev_zh}）",
+            f"{head_en}: {n} of {len(t.indicators)} indicators fail ({which}) ({sev_en})",
         )
     if t.kind == "consecutive":
         return (

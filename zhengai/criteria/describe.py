@@ -56,12 +56,11 @@ def reading(c: Criterion) -> tuple[str, str]:
     if c.kind in ("evidence", "boolean"):
         yes, no = c.words or ("是", "否")
         bad = no if c.expected else yes
+        words = "" if (yes, no) == ("是", "否") else f"（{yes}/{no}）"
+        words_en = "" if (yes, no) == ("是", "否") else f" ({yes}/{no})"
         what_zh = "须有佐证材料" if c.kind == "evidence" else "是/否判断"
         what_en = "evidence must exist" if c.kind == "evidence" else "yes/no"
-        return (
-            f"{what_zh}（{yes}/{no}）：「{bad}」为红色预警",
-            f"{what_en} ({yes}/{no}): '{bad}' is a red warning",
-        )
+        return f"{what_zh}{words}：「{bad}」为红色预警", f"{what_en}{words_en}: '{bad}' is a red warning"
     if c.kind == "words":
         zh = "、".join(f"{b.grade}（{SEVERITY_ZH[b.severity]}）" for b in c.bands)
         en = ", ".join(f"{b.grade} ({SEVERITY_EN[b.severity]})" for b in c.bands)
