@@ -53,6 +53,12 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
         "zhengai/data/matrix.csv",
         "zhengai/data/system_keywords.csv",
         "zhengai/data/sample/监测指标.xlsx",
+        "zhengai/criteria/grammar.lark",
+        "zhengai/criteria/lexer.py",
+        "zhengai/data/criterion_vocabulary.csv",
+        "zhengai/data/header_synonyms.csv",
+        "zhengai/data/grade_scales.csv",
+        "zhengai/data/sample/预警规则.csv",
     ):
         assert expected in names, expected
 

@@ -10,4 +10,8 @@ def doctest_modules() -> list[str]:
         "zhengai.loaders.table",
         "zhengai.loaders.base",
         "zhengai.loaders.catalogue",
+        "zhengai.loaders.headers",
+        "zhengai.criteria",
+        "zhengai.criteria.lexer",
+        "zhengai.criteria.describe",
     ]

@@ -23,7 +23,7 @@ def threshold_text(value: Decimal, unit: str | None, unit_word: str = "", scale:
     >>> threshold_text(Decimal("35000"), "count", "万元", Decimal(10000)), threshold_text(Decimal(17), "ratio")
     ('3.5万元', '17:1')
     >>> threshold_text(Decimal("0.003"), "permille")
-    ('3‰')
+    '3‰'
     """
     if unit == "percent":
         return f"{_plain((value * 100).quantize(Decimal('0.01')))}%"
