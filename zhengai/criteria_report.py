@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from zhengai.criteria import NotCheckable, reading
+from zhengai.criteria.compiler import LINE_NAMES
 from zhengai.errors import Location
 from zhengai.standards import indicator_locations, indicators
 from zhengai.store import GraphStore
@@ -42,7 +43,9 @@ def readings(store: GraphStore, level: str | None = None) -> list[CriterionReadi
     for ind in indicators(store):
         if level is not None and ind.level_name != level:
             continue
-        written = ind.criterion or "；".join(f"{k}:{v}" for k, v in ind.lines)
+        written = ind.criterion or "；".join(f"{LINE_NAMES[k]}：{v}" for k, v in ind.lines)
+        if ind.criterion and ind.lines:
+            written += "；" + "；".join(f"{LINE_NAMES[k]}：{v}" for k, v in ind.lines)
         where = locations.get(ind.code, Location())
         common = {
             "code": ind.code,
