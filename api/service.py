@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from rdflib import URIRef
 from zhengai.loaders.subjects import STUDENTS_GRAPH, TEACHERS_GRAPH
 
-from zhengai import audit, diagnosis, ownership, query_registry, reports
+from zhengai import assignment, audit, diagnosis, ownership, query_registry, reports
 from zhengai.errors import DiagnosisError
 from zhengai.namespaces import ZG
 from zhengai.store import OxigraphStore
@@ -107,14 +107,14 @@ class Service:
         """Every open gap's owner, resolved once per run and store generation."""
         return self.cached(
             ("owners", run),
-            lambda: {o.id: o for o in ownership.resolve(self.store, run, org=self.organisation()).values()},
+            lambda: {o.id: o for o in assignment.owners(self.store, run, org=self.organisation()).values()},
         )
 
     def organisation(self) -> ownership.Organisation:
         return self.cached(("org",), lambda: ownership.organisation(self.store))
 
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
-        found = ownership.resolve(self.store, run, gap, self.organisation())
+        found = assignment.owners(self.store, run, gap, org=self.organisation())
         return next(iter(found.values()), None)
 
     def people(self) -> frozenset[str]:

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from zhengai import diagnosis, ownership
+from zhengai import assignment, diagnosis, ownership
 from zhengai.audit import audit
 from zhengai.store import OxigraphStore
 
@@ -32,9 +32,19 @@ def main() -> None:
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--period", type=int, help="Diagnose this period first (its gaps are assigned as stored)."
+    )
     args = parser.parse_args()
     with OxigraphStore(args.store) as store:
+        if args.period is not None:
+            t = time.perf_counter()
+            diagnosis.diagnose(store, args.period)
+            print(
+                f"diagnose {args.period} with every gap assigned and stored: {time.perf_counter() - t:.2f}s"
+            )
         run = diagnosis.runs(store)[-1]
+        stored_answers = assignment.has_assignments(store, run.graph)
         gaps = [
             r["gap"]
             for r in store.select(
@@ -42,15 +52,20 @@ def main() -> None:
                 {"g": run.graph},
             )
         ]
-        print(f"run {run.graph.rsplit('/', 1)[-1]}: {len(gaps)} open gaps")
+        print(
+            f"run {run.graph.rsplit('/', 1)[-1]}: {len(gaps)} open gaps; assignments stored: {stored_answers}"
+        )
         chosen = random.Random(args.seed).sample(gaps, min(args.samples, len(gaps)))
-        times = []
-        for gap in chosen:
-            t = time.perf_counter()
-            answer = ownership.resolve(store, run.graph, gap)
-            times.append(time.perf_counter() - t)
-            assert gap in answer
-        print(f"owner (one gap): {percentiles(times)}")
+        for label, answer_of in (
+            ("stored", lambda g: assignment.owners(store, run.graph, g)),
+            ("resolved", lambda g: ownership.resolve(store, run.graph, g)),
+        ):
+            times = []
+            for gap in chosen:
+                t = time.perf_counter()
+                assert gap in answer_of(gap)
+                times.append(time.perf_counter() - t)
+            print(f"owner (one gap, {label}): {percentiles(times)}")
         t = time.perf_counter()
         owners = ownership.resolve(store, run.graph)
         bulk = time.perf_counter() - t
@@ -61,15 +76,27 @@ def main() -> None:
             f"resolve every gap of the run: {bulk:.2f}s for {len(owners)} gaps; rules {dict(sorted(rules.items()))}"
         )
         mine = []
-        for _ in range(5):
+        for _ in range(20):
             t = time.perf_counter()
-            answers = ownership.resolve(store, run.graph)
-            owned = [o for o in answers.values() if unit in {n for _, n in o.units}]
+            found = assignment.owned(store, run.graph, unit=unit)
             mine.append(time.perf_counter() - t)
-        print(f"mine --unit {unit} ({len(owned)} gaps): {percentiles(mine)}")
+        count = len(found) if found is not None else 0
+        print(f"mine --unit {unit} ({count} gaps, stored): {percentiles(mine)}")
+        mine = []
+        for _ in range(3):
+            t = time.perf_counter()
+            owned = [o for o in ownership.resolve(store, run.graph).values() if ownership.owns(o, unit=unit)]
+            mine.append(time.perf_counter() - t)
+        print(f"mine --unit {unit} ({len(owned)} gaps, resolved): {percentiles(mine)}")
         t = time.perf_counter()
         report = audit(store)
         print(f"audit: {time.perf_counter() - t:.2f}s, {len(report.findings)} findings")
+        if stored_answers:
+            t = time.perf_counter()
+            changes = assignment.reassign(store)
+            print(
+                f"reassignment after a reload (no owner changed): {time.perf_counter() - t:.2f}s, {len(changes)} changes"
+            )
 
 
 if __name__ == "__main__":

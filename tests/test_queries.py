@@ -43,6 +43,8 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
         "graph": str(graph("subjects")),
         "class": "https://w3id.org/zhengai/ont#Major",
         "indicator": "https://w3id.org/zhengai/id/indicator/ZY-1.4.1-02",
+        "person": "T1005",
+        "post": "XX-01",
     }
     gap_of = {  # a gap each ownership rule answers for on the sample
         "owner_rule2_responsible_post": "2025/ZY-1.2.1-01/510203",
@@ -53,7 +55,7 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
     samples["gap"] = str(next(g.iri for g in run.gaps if g.id == gap_of.get(name, samples["id"])))
     bindings = q.bindings({p: samples[p] for p in q.params})
     rows = store.select(q.text, bindings)
-    assert rows, f"{name} returned nothing on the sample"
+    assert rows or "# empty on the sample" in q.text, f"{name} returned nothing on the sample"
     for param in q.params:
         assert param in store.select_table(q.text, bindings)[0], f"{name}: parameter ?{param} not projected"
 

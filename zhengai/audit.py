@@ -233,7 +233,7 @@ def ownership_findings(store: GraphStore, locations: dict[URIRef, Location]) -> 
 
 def _other_college(store: GraphStore) -> list[Finding]:
     """Owners (rules 1 and 2) whose 二级学院 differs from their gap subject's, in the latest run."""
-    from zhengai import diagnosis, ownership
+    from zhengai import assignment, diagnosis, ownership
 
     runs = diagnosis.runs(store)
     if not runs:
@@ -245,7 +245,7 @@ def _other_college(store: GraphStore) -> list[Finding]:
     }
     org = ownership.organisation(store)
     out = []
-    for gap, owner in ownership.resolve(store, latest.graph).items():
+    for gap, owner in assignment.owners(store, latest.graph).items():
         if owner.rule > 2 or gap not in context:
             continue
         subject_college = colleges.get(context[gap]["subject"])

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__, audit, criteria_report, diagnosis, ownership, reports, standards
+from zhengai import __version__, assignment, audit, criteria_report, diagnosis, ownership, reports, standards
 from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
@@ -585,8 +585,9 @@ def owner(
     try:
         with _open() as store:
             run_graph, gap = ownership.find_gap(store, gap_id)
-            answer = ownership.resolve(store, run_graph, gap).get(gap)
+            answer = assignment.owners(store, run_graph, gap).get(gap)
             parts = diagnosis.gap_parts(store, gap)
+            changes = assignment.reassignments(store, gap)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     if answer is None:
@@ -604,6 +605,8 @@ def owner(
         out.print(line, highlight=False)
     if parts:
         out.print(f"  构成 made of: {'、'.join(parts)}", highlight=False)
+    for change in changes:
+        out.print(f"  改派 reassigned {change['at'][:19]}: {change['change']}", highlight=False)
 
 
 def _owned(
@@ -611,7 +614,7 @@ def _owned(
 ) -> tuple[list[reports.GapRow], dict[str, ownership.Owner]]:
     info = _diagnosed_period(store, period)
     rows = reports.gap_rows(store, info.graph)
-    owners = {o.id: o for o in ownership.resolve(store, info.graph).values()}
+    owners = {o.id: o for o in assignment.owners(store, info.graph).values()}
     return rows, owners
 
 
@@ -661,14 +664,18 @@ def mine(
         )
     try:
         with _open() as store:
-            rows, owners = _owned(store, period)
+            info = _diagnosed_period(store, period)
+            found = assignment.owned(store, info.graph, post=post, person=person, unit=unit)
+            rows = reports.gap_rows(store, info.graph)
+            if found is None:  # a run stored before owners were data
+                owners = {o.id: o for o in ownership.resolve(store, info.graph).values()}
+                found = {
+                    i: o for i, o in owners.items() if ownership.owns(o, post=post, person=person, unit=unit)
+                }
     except ZhengaiError as exc:
         raise _fail(exc) from None
-    mine_rows = [
-        r
-        for r in rows
-        if r.severity != "closed" and ownership.owns(owners.get(r.id), post=post, person=person, unit=unit)
-    ]
+    owners = found
+    mine_rows = [r for r in rows if r.severity != "closed" and r.id in found]
     who = post or person or unit
     _print_owned(mine_rows, owners, fmt, f"{who} 负责的问题 / gaps owned by {who}")
 

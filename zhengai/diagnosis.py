@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
-from zhengai import query_registry, warnings
+from zhengai import assignment, ownership, query_registry, warnings
 from zhengai.criteria import Band, threshold_text
 from zhengai.errors import DiagnosisError, Problem
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, XSD, ZG, graph, iri
@@ -607,9 +607,13 @@ def diagnose(
         _spiral(run, store, labels)
         run.ended = dt.datetime.now(dt.UTC)
         say("保存诊断结果 / storing the run")
-        store.add_large_graph(run.graph, gap_triples(run), run_record(run, store))
+        store.add_large_graph(run.graph, gap_triples(run), Graph())  # no record yet: invisible
+        say("确定责任人 / assigning every open gap to its owner")
+        owners = ownership.resolve(store, run.graph)
+        store.extend_graph(run.graph, assignment.triples(owners), run_record(run, store))
     except BaseException:
         store.drop_graph(shapes_iri)
+        store.drop_graph(graph(f"diagnosis/{run_id}"))
         raise
     return run
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from zhengai import __version__
+from zhengai import __version__, assignment
 from zhengai import query_registry as named_queries
 from zhengai.criteria import LINE_KEYS
 from zhengai.errors import InputError, Location, Problem
@@ -266,6 +266,17 @@ def load_file(
         graphs[name] = content
     progress(f"写入 {len(graphs)} 个命名图 / writing {len(graphs)} graph(s)")
     store.replace_graphs(graphs)
+    if result.kind in assignment.REASSIGNING_KINDS:
+        progress("重新确定责任人 / reassigning open gaps")
+        changes = assignment.reassign(store, next(iter(prov.subjects(RDF.type, ZG.Load))))  # type: ignore[arg-type]
+        if changes:
+            result.findings.append(
+                Problem(
+                    f"{len(changes)} 个未关闭问题的责任人因本次加载而改变，已记录（zhengai owner 问题编号 可查看）",
+                    f"{len(changes)} open gap(s) changed owner with this load; each change is recorded (zhengai owner GAP-ID shows it)",
+                    Location(path.name),
+                )
+            )
     return LoadReport(
         file=path.name,
         kind=result.kind,

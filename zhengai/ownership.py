@@ -138,6 +138,39 @@ class Owner:
     data_providers: list[str]
     escalation: list[Post]
 
+    def to_record(self) -> dict[str, object]:
+        """Everything, IRIs included, to store with the run (``from_record`` reads it back)."""
+
+        def post(p: Post) -> dict[str, object]:
+            return {"iri": str(p.iri), "code": p.code, "name": p.name, "unit": str(p.unit) if p.unit else None,
+                    "unit_name": p.unit_name, "holders": [list(h) for h in p.holders],
+                    "boss": str(p.boss) if p.boss else None, "until": p.until}  # fmt: skip
+
+        return {
+            "id": self.id, "rule": self.rule, "rule_zh": self.rule_zh, "rule_en": self.rule_en,
+            "units": [[str(u), name] for u, name in self.units],
+            "posts": [{"post": post(o.post), "vacant": o.vacant, "acting": [list(a) for a in o.acting],
+                       "acting_post": post(o.acting_post) if o.acting_post else None} for o in self.posts],
+            "facts": [list(f) for f in self.facts], "supervisors": self.supervisors,
+            "data_providers": self.data_providers, "escalation": [post(p) for p in self.escalation],
+        }  # fmt: skip
+
+    @classmethod
+    def from_record(cls, gap: URIRef, r: dict) -> Owner:  # type: ignore[type-arg]
+        def post(d: dict) -> Post:  # type: ignore[type-arg]
+            return Post(URIRef(d["iri"]), d["code"], d["name"], URIRef(d["unit"]) if d["unit"] else None,
+                        d["unit_name"], tuple(tuple(h) for h in d["holders"]),  # type: ignore[misc]
+                        URIRef(d["boss"]) if d["boss"] else None, d["until"])  # fmt: skip
+
+        return cls(
+            gap=gap, id=r["id"], rule=r["rule"], rule_zh=r["rule_zh"], rule_en=r["rule_en"],
+            units=[(URIRef(u), name) for u, name in r["units"]],
+            posts=[OwningPost(post(o["post"]), o["vacant"], tuple(tuple(a) for a in o["acting"]),  # type: ignore[misc]
+                              post(o["acting_post"]) if o["acting_post"] else None) for o in r["posts"]],
+            facts=[tuple(f) for f in r["facts"]], supervisors=r["supervisors"],  # type: ignore[misc]
+            data_providers=r["data_providers"], escalation=[post(p) for p in r["escalation"]],
+        )  # fmt: skip
+
     def as_dict(self) -> dict[str, object]:
         def post_dict(p: Post) -> dict[str, object]:
             return {"code": p.code, "name": p.name, "unit": p.unit_name,

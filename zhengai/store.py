@@ -47,6 +47,8 @@ class GraphStore(Protocol):
     def add_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
     def drop_graph(self, name: URIRef) -> None: ...
     def add_large_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
+    def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
+    def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None: ...
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
     def select_table(
         self, sparql: str, bindings: Mapping[str, Node] | None = None
@@ -221,6 +223,39 @@ class OxigraphStore:
                 f"写入数据存储失败，已撤销：{exc}", f"Writing to the store failed and was undone: {exc}"
             ) from exc
 
+    def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
+        """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
+        self._check_graph_iri(name)
+        parts = []
+        for verb, content in (("DELETE", remove), ("INSERT", add)):
+            if len(content):
+                data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
+                parts.append(f"{verb} DATA {{ GRAPH <{name}> {{\n{data}}} }}")
+        if not parts:
+            return
+        try:
+            self._store.update(" ;\n".join(parts))
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(
+                f"写入数据存储失败，原有数据未改动：{exc}",
+                f"Writing to the store failed; the previous data is untouched: {exc}",
+            ) from exc
+
+    def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None:
+        """Add to a graph ``add_large_graph`` began: ``body`` in bulk, then ``record`` in one
+        transaction (the run's assignments, then its record). On failure the graph is dropped."""
+        self._check_graph_iri(name)
+        target = ox.NamedNode(str(name))
+        convert = _cached_to_ox()
+        try:
+            self._store.bulk_extend(ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in body)
+            self._store.extend([ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in record])
+        except (OSError, ValueError, TypeError) as exc:
+            self._store.remove_graph(target)
+            raise StoreError(
+                f"写入数据存储失败，已撤销：{exc}", f"Writing to the store failed and was undone: {exc}"
+            ) from exc
+
     def drop_graph(self, name: URIRef) -> None:
         node = ox.NamedNode(str(name))
         if self._store.contains_named_graph(node):
@@ -246,7 +281,11 @@ class OxigraphStore:
     def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
         terms = {k: to_ox(v) for k, v in (bindings or {}).items()}
         substitutions = None
-        if terms and VALUES_DIRECTIVE in sparql and not any(isinstance(t, ox.BlankNode) for t in terms.values()):
+        if (
+            terms
+            and VALUES_DIRECTIVE in sparql
+            and not any(isinstance(t, ox.BlankNode) for t in terms.values())
+        ):
             sparql = bind_values(sparql, terms)
         elif terms:
             substitutions = {ox.Variable(k): t for k, t in terms.items()}
