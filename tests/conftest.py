@@ -83,3 +83,21 @@ def write_xlsx(tmp_path: Path) -> Callable[..., Path]:
 
 def quads(store: OxigraphStore) -> set[tuple]:
     return set(store.quads())
+
+
+def generated_store(folder: Path, **sizes: int) -> OxigraphStore:
+    """A college written by bench/generate.py (``seed``, ``majors``, ``courses``, ``teachers``,
+    ``students``, ``years``) and loaded through the real loaders into an in-memory store."""
+    import argparse
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    from zhengai.loading import batch_order, load_file
+
+    paths = generate.College(argparse.Namespace(**sizes)).write(folder)
+    store = OxigraphStore(None)
+    for path, kind in batch_order(paths, None):
+        load_file(store, path, kind)
+    return store

@@ -3,19 +3,18 @@ per-gap rule queries, readers take them, and a reload that changes an owner is r
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, write_workbook
+from conftest import SAMPLE, generated_store, write_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zhengai.loaders.table import read_sheets
 
 from zhengai import assignment, diagnosis, ownership
-from zhengai.loading import batch_order, load_file
+from zhengai.loading import load_file
 from zhengai.store import OxigraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -56,14 +55,9 @@ def test_stored_owners_equal_the_per_gap_queries_on_the_sample(diagnosed: Oxigra
 def test_stored_owners_equal_the_per_gap_queries_on_generated_colleges(
     seed: int, majors: int, students: int
 ) -> None:
-    import generate
-
-    args = argparse.Namespace(seed=seed, majors=majors, courses=4, teachers=4, students=students, years=2)
+    sizes = {"seed": seed, "majors": majors, "courses": 4, "teachers": 4, "students": students}
     with tempfile.TemporaryDirectory() as tmp:
-        paths = generate.College(args).write(Path(tmp))
-        store = OxigraphStore(None)
-        for path, kind in batch_order(paths, None):
-            load_file(store, path, kind)
+        store = generated_store(Path(tmp), **sizes, years=2)
         for period in diagnosis.available_periods(store):
             diagnosis.diagnose(store, period)
         _same(store)

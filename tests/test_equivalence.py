@@ -3,24 +3,23 @@ results — focus node, source shape, severity — on randomly generated college
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import generated_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhengai import diagnosis
-from zhengai.loading import batch_order, load_file
+from zhengai.loading import load_file
 from zhengai.namespaces import graph
 from zhengai.standards import compile_period, shapes_graph
 from zhengai.store import OxigraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-import generate  # the synthetic college generator of bench/generate.py
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +36,9 @@ pytestmark = pytest.mark.slow
 def test_fast_path_equals_pyshacl(
     seed: int, majors: int, courses: int, teachers: int, students: int, years: int
 ) -> None:
-    args = argparse.Namespace(
-        seed=seed, majors=majors, courses=courses, teachers=teachers, students=students, years=years
-    )
+    sizes = {"seed": seed, "majors": majors, "courses": courses, "teachers": teachers, "students": students}
     with tempfile.TemporaryDirectory() as tmp:
-        paths = generate.College(args).write(Path(tmp))
-        store = OxigraphStore(None)
-        for path, kind in batch_order(paths, None):
-            load_file(store, path, kind)
+        store = generated_store(Path(tmp), **sizes, years=years)
         for period in diagnosis.available_periods(store):
             shapes = shapes_graph(compile_period(store, period).standards)
             name = graph(f"diagnosis/equivalence-{period}/shapes")

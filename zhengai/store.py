@@ -63,6 +63,14 @@ class GraphStore(Protocol):
     def close(self) -> None: ...
 
 
+def _data(verb: str, target: URIRef, content: Graph) -> list[str]:
+    """``INSERT DATA`` / ``DELETE DATA`` of ``content`` in graph ``target`` (nothing when empty)."""
+    if not len(content):
+        return []
+    data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    return [f"{verb} DATA {{ GRAPH <{target}> {{\n{data}}} }}"]
+
+
 def store_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     """The store location: the CLI flag, else ``ZHENGAI_STORE``, else ``.zhengai/store``."""
     if cli_value:
@@ -168,9 +176,11 @@ class OxigraphStore:
                     f"Writing to the store failed; the previous data is untouched: {exc}",
                 ) from exc
             parts.append(f"DROP SILENT GRAPH <{target}>")
-            if len(content):
-                data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
-                parts.append(f"INSERT DATA {{ GRAPH <{target}> {{\n{data}}} }}")
+            parts.extend(_data("INSERT", target, content))
+        self._update(parts)
+
+    def _update(self, parts: list[str]) -> None:
+        """One SPARQL update of ``parts`` (one transaction); a failure changes nothing."""
         if not parts:
             return
         try:
@@ -226,20 +236,7 @@ class OxigraphStore:
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
         """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
         self._check_graph_iri(name)
-        parts = []
-        for verb, content in (("DELETE", remove), ("INSERT", add)):
-            if len(content):
-                data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
-                parts.append(f"{verb} DATA {{ GRAPH <{name}> {{\n{data}}} }}")
-        if not parts:
-            return
-        try:
-            self._store.update(" ;\n".join(parts))
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(
-                f"写入数据存储失败，原有数据未改动：{exc}",
-                f"Writing to the store failed; the previous data is untouched: {exc}",
-            ) from exc
+        self._update([*_data("DELETE", name, remove), *_data("INSERT", name, add)])
 
     def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None:
         """Add to a graph ``add_large_graph`` began: ``body`` in bulk, then ``record`` in one
