@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zhengai.loaders.table import read_sheets
 
-from zhengai import assignment, diagnosis, ownership
-from zhengai.loading import load_file
+from zhengai import assignment, diagnosis, ownership, query_registry
+from zhengai.loading import batch_order, load_file
+from zhengai.namespaces import graph
 from zhengai.store import OxigraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -96,3 +97,19 @@ def test_a_reload_that_changes_an_owner_is_recorded(diagnosed: OxigraphStore, tm
     assert len(history) == 1 and history[0]["load"].startswith("https://w3id.org/zhengai/id/load/")
     assert "XX-01" in history[0]["change"]
     _same(diagnosed)  # the stored answers are the new organisation's
+
+
+def test_without_a_matrix_file_the_bundled_default_applies(store: OxigraphStore) -> None:
+    """Rule 4 and the supervising units are never empty for want of a file."""
+    from conftest import SAMPLE_FILES
+
+    for path, kind in batch_order([p for p in SAMPLE_FILES if p.suffix == ".xlsx"], None):
+        load_file(store, path, kind)
+    assert graph("matrix") not in store.named_graphs()
+    run = diagnosis.diagnose(store, 2025)
+    assert graph("matrix") in store.named_graphs()
+    provenance = {r["graph"]: r for r in store.select(query_registry.get("graph_provenance").text)}
+    assert str(provenance[graph("matrix")]["fileName"]) == "默认责任矩阵（内置）.csv"
+    owners = assignment.stored(store, run.graph)
+    assert any(o.rule == 4 for o in owners.values())
+    assert all(o.supervisors for o in owners.values())

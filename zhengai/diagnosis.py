@@ -497,7 +497,9 @@ def _rule_gaps(
             for g in stored_gaps(store, info.graph)
             if g.status != "closed" and g.severity in (SH.Violation, SH.Warning)
         ]
-    directions = {s.indicator.iri: s.direction for s in compiled.standards if s.direction and s.subject is None}
+    directions = {
+        s.indicator.iri: s.direction for s in compiled.standards if s.direction and s.subject is None
+    }
     labels = {s.indicator.iri: f"{s.indicator.code} {s.indicator.label}" for s in compiled.standards}
     results = warnings.evaluate(store, run.period, rule_tiers, rule_shapes, facts, directions)  # type: ignore[arg-type]
     kept: dict[tuple[URIRef, URIRef], Gap] = {}
@@ -564,6 +566,10 @@ def diagnose(
             f"no observations for {period} are loaded (loaded periods: {known})",
         )
     drop_incomplete_runs(store)
+    from zhengai.loading import ensure_matrix  # loading reassigns through this module's runs
+
+    if ensure_matrix(store):
+        say("未加载责任矩阵，已使用内置默认矩阵 / no matrix loaded: the bundled default applies")
     started = dt.datetime.now(dt.UTC)
     run_id = _run_id(store, period, started)
     say("编译诊断标准 / compiling the standards")

@@ -26,6 +26,7 @@ from zhengai.loaders.base import LoadResult
 from zhengai.loaders.observations import IndicatorInfo, Lookup
 from zhengai.loaders.table import RawSheet, read_sheets
 from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
+from zhengai.resources import read_text
 from zhengai.store import GraphStore
 
 KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf")
@@ -285,6 +286,24 @@ def load_file(
         seconds=time.perf_counter() - started_clock,
         findings=result.findings,
     )
+
+
+DEFAULT_MATRIX_NAME = "默认责任矩阵（内置）.csv"
+
+
+def ensure_matrix(store: GraphStore) -> bool:
+    """Load the bundled 五纵五横 matrix when no matrix has been loaded, so that rule 4 and the
+    supervising units never come out empty for want of a file; True when it was loaded now. Its
+    load names the file 默认责任矩阵（内置）.csv, so ``zhengai stats`` says so."""
+    if matrix.GRAPH in store.named_graphs():
+        return False
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / DEFAULT_MATRIX_NAME
+        path.write_text(read_text("data", "matrix.csv"), encoding="utf-8")
+        load_file(store, path, "matrix")
+    return True
 
 
 def batch_order(paths: Sequence[Path], kind: str | None) -> list[tuple[Path, str | None]]:
