@@ -220,18 +220,9 @@ class OxigraphStore:
         by its run node) never see a half-written one; an interrupted write leaves a graph
         without its record, which ``drop_graph`` removes."""
         self._check_graph_iri(name)
-        target = ox.NamedNode(str(name))
-        if self._store.contains_named_graph(target):
+        if self._store.contains_named_graph(ox.NamedNode(str(name))):
             raise StoreError(f"命名图已存在：{name}", f"graph already exists: {name}")
-        convert = _cached_to_ox()
-        try:
-            self._store.bulk_extend(ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in body)
-            self._store.extend([ox.Quad(convert(s), convert(p), convert(o), target) for s, p, o in record])
-        except (OSError, ValueError, TypeError) as exc:
-            self._store.remove_graph(target)
-            raise StoreError(
-                f"写入数据存储失败，已撤销：{exc}", f"Writing to the store failed and was undone: {exc}"
-            ) from exc
+        self.extend_graph(name, body, record)
 
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
         """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
