@@ -137,7 +137,7 @@ def reassign(store: GraphStore, cause: URIRef | None = None) -> list[Change]:
         if not has_assignments(store, run):
             continue
         before = stored(store, run)
-        after = ownership.resolve(store, run)
+        after = ownership.resolve_run(store, run)
         remove, add = Graph(), Graph()
         for gap in sorted(set(before) | set(after), key=str):
             old, new = before.get(gap), after.get(gap)

@@ -615,7 +615,7 @@ def diagnose(
         say("保存诊断结果 / storing the run")
         store.add_large_graph(run.graph, gap_triples(run), Graph())  # no record yet: invisible
         say("确定责任人 / assigning every open gap to its owner")
-        owners = ownership.resolve(store, run.graph)
+        owners = ownership.resolve_run(store, run.graph)
         store.extend_graph(run.graph, assignment.triples(owners), run_record(run, store))
     except BaseException:
         store.drop_graph(shapes_iri)

@@ -267,6 +267,30 @@ def resolve(
     return owners
 
 
+# What the rule queries read: every graph but the observations, targets and diagnosis runs, and of
+# the run only its gaps' identity (type, indicator, subject, status, id).
+SKIPPED_GRAPHS = ("/graph/observations/", "/graph/targets/", "/graph/diagnosis/")
+GAP_PREDICATES = (
+    URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+    URIRef("https://w3id.org/zhengai/ont#indicator"),
+    URIRef("https://w3id.org/zhengai/ont#subject"),
+    URIRef("https://w3id.org/zhengai/ont#status"),
+    URIRef("http://purl.org/dc/terms/identifier"),
+)
+
+
+def resolve_run(store: GraphStore, run: URIRef) -> dict[Node, Owner]:
+    """Every open gap's owner: the same rule queries as ``resolve``, run over a working copy that
+    holds only what they read (on the large college 358 k of 3 M quads, several times faster).
+    A store without working copies is asked directly."""
+    copy = getattr(store, "working_copy", None)
+    if copy is None:
+        return resolve(store, run)
+    graphs = [g for g in store.named_graphs() if not any(s in str(g) for s in SKIPPED_GRAPHS)]
+    with copy(graphs, {run: GAP_PREDICATES}) as small:
+        return resolve(small, run)
+
+
 def _answer(
     org: Organisation,
     gap: Node,
@@ -304,7 +328,9 @@ def _answer(
         )  # fmt: skip
         if (fact_zh, fact_en) not in facts:
             facts.append((fact_zh, fact_en))
-    chain_start = next(iter(posts), None)
+    # rows come in storage order: sort, so an answer never depends on it
+    facts.sort()
+    chain_start = min(posts, key=lambda p: posts[p].post.code, default=None)
     escalation = org.chain(chain_start) if chain_start is not None else []
     if not escalation and units:
         head = org.heads.get(next(iter(units)))

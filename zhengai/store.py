@@ -224,6 +224,21 @@ class OxigraphStore:
             raise StoreError(f"命名图已存在：{name}", f"graph already exists: {name}")
         self.extend_graph(name, body, record)
 
+    def working_copy(self, graphs: Iterable[URIRef], partial: Mapping[URIRef, Iterable[URIRef]]) -> OxigraphStore:
+        """An in-memory store with ``graphs`` whole and, of each graph in ``partial``, only the
+        triples of the given predicates: a small working set for queries that read a few graphs of
+        a large store (copied natively, as N-Triples)."""
+        copy = OxigraphStore(None, ensure_ontology=False)
+        for name in graphs:
+            node = ox.NamedNode(str(name))
+            data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=node)
+            copy._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=node)
+        for name, predicates in partial.items():
+            node = ox.NamedNode(str(name))
+            for p in predicates:
+                copy._store.bulk_extend(self._store.quads_for_pattern(None, ox.NamedNode(str(p)), None, node))
+        return copy
+
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
         """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
         self._check_graph_iri(name)
