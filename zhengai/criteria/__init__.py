@@ -29,6 +29,7 @@ from .compiler import (
     compile_line,
     compile_text,
     lines_criterion,
+    no_criterion,
 )
 from .describe import reading, threshold_text
 from .model import Band, Criterion, Direction, Kind, NotCheckable, Severity, Unit, two_line_bands
@@ -73,12 +74,7 @@ def compile_criterion(text: str | None, *, percent_hint: bool = False, name: str
     ``name``: the indicator's name, which can say that lower is better (生师比, 流失率).
     """
     if text is None or not text.strip():
-        raise NotCheckable(
-            "没有诊断标准", "no diagnostic criterion",
-            "在「诊断标准」列写出标准，或写目标值/预警值列",
-            "write the criterion in the 诊断标准 column, or give 目标值/预警值 columns",
-            "empty",
-        )  # fmt: skip
+        raise no_criterion()
     return compile_text(text, percent_hint=percent_hint, name=name)
 
 

@@ -659,6 +659,15 @@ def _not_readable(text: str, lexed: Lexed) -> NotCheckable:
     )
 
 
+def no_criterion() -> NotCheckable:
+    return NotCheckable(
+        "没有诊断标准", "no diagnostic criterion",
+        "在「诊断标准」列写出标准，或写目标值/预警值列",
+        "write the criterion in the 诊断标准 column, or give 目标值/预警值 columns",
+        "empty",
+    )  # fmt: skip
+
+
 def _lone_yes_word(text: str) -> Criterion | None:
     """A cell holding only the answer that passes (是, 有, 达标): that yes/no vocabulary."""
     word = nfkc(text)
@@ -730,12 +739,7 @@ def compile_indicator(
     if not given:
         if base is not None:
             return base
-        raise failure or NotCheckable(
-            "没有诊断标准", "no diagnostic criterion",
-            "在「诊断标准」列写出标准，或写目标值/预警值列",
-            "write the criterion in the 诊断标准 column, or give 目标值/预警值 columns",
-            "empty",
-        )  # fmt: skip
+        raise failure or no_criterion()
     found: dict[str, Bound] = {}
     quantities = []
     for key, cell in given.items():

@@ -35,10 +35,6 @@ class Quantity:
     scale: Decimal = Decimal(1)
     inverted: bool = False  # 1:16 (the 1 first): a larger N is a smaller ratio
 
-    @property
-    def shown_scale(self) -> tuple[Decimal, str]:
-        return self.scale, self.unit_word
-
 
 @dataclass
 class Lexed:
