@@ -145,12 +145,36 @@ def serve_jobs(jobs: Connection, answers: Connection, store_path: str) -> None:
             return
         try:
             if store is None or generation != opened_at:
-                store = ox.Store.read_only(store_path)
+                store = _open(store_path)
                 opened_at = generation
-            answers.send(execute(store, job))
-        except OSError as exc:  # the store could not be opened or read: reopen next time
+            answer = execute(store, job)
+            if answer[0] == "error" and _store_moved(str(answer[-1])):
+                store = _open(store_path)  # the writer compacted under us: read the new files
+                answer = execute(store, job)
+            answers.send(answer)
+        except (OSError, RuntimeError) as exc:  # the store could not be opened or read: reopen next time
             store = None
             answers.send(("error", "store_error", f"无法读取数据存储：{exc}", f"cannot read the store: {exc}"))
+
+
+def _store_moved(message: str) -> bool:
+    return "No such file or directory" in message or "Corruption" in message
+
+
+def _open(store_path: str, attempts: int = 20) -> ox.Store:
+    """Open the store read-only, retrying while the writer replaces its files.
+
+    A read-only open lists the store's files and then opens them; if the writing process
+    compacts in between, a listed file is gone. Trying again reads the new list.
+    """
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(store_path)
+        except (OSError, RuntimeError) as exc:
+            if attempt == attempts - 1 or not _store_moved(str(exc)):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 # -- in the server ---------------------------------------------------------------------------------
