@@ -7,7 +7,7 @@ STORE  ?= .zhengai/demo-store
 PORT   ?= 8000
 SERVE  ?= yes
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
-DEMO_TOKENS ?= quality_office:demo-qo;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院;teacher:demo-t1005:T1005
+DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
 
 .PHONY: install demo test test-fast lint sample bench bench-api clean
 

@@ -21,13 +21,14 @@ from starlette.exceptions import HTTPException
 from zhengai import __version__
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, resources
+from . import endpoint, lifecycle, resources
 from .service import Service, Settings
 
 STATUS = {
     "bad_input": 400,
     "bad_query": 400,
     "refused": 403,
+    "transition_refused": 409,
     "unauthorized": 401,
     "forbidden": 403,
     "diagnosis_error": 404,
@@ -100,6 +101,8 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ZhengaiError)
     async def zhengai_error(_: Request, exc: ZhengaiError) -> JSONResponse:
         body = _body(exc.code, exc.zh, exc.en, [p.as_dict() for p in exc.problems])
+        if getattr(exc, "rule", None):  # a lifecycle refusal names the rule that refused it
+            body["rule"] = exc.rule  # type: ignore[attr-defined]
         return JSONResponse(body, status_code=STATUS.get(exc.code, 500))
 
     @app.exception_handler(RequestValidationError)
@@ -117,6 +120,7 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
         zh, en = HTTP_TEXT.get(exc.status_code, (str(exc.detail), str(exc.detail)))
         return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers)
 
+    app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)
     app.include_router(endpoint.router)
     return app

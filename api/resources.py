@@ -15,7 +15,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
 from zhengai.loaders.subjects import STUDENTS_GRAPH, SUBJECTS_GRAPH, TEACHERS_GRAPH
 
-from zhengai import __version__, criteria_report, diagnosis, ownership, query_registry, reports
+from zhengai import __version__, criteria_report, diagnosis, lifecycle, ownership, query_registry, reports
 from zhengai.errors import DiagnosisError
 from zhengai.loading import load_file
 from zhengai.namespaces import GRAPH_BASE, ZG
@@ -34,6 +34,9 @@ Cursor = Annotated[
 Severity = Literal["red", "yellow", "missing", "closed"]
 Status = Literal["new", "persisting", "closed"]
 Level = Literal["学校", "专业", "课程", "教师", "学生"]
+LifecycleState = Literal[
+    "new", "assigned", "measured", "rejected", "accepted", "closed-by-review", "closed-by-data", "resolved-by-data"
+]
 SUBJECT_CLASSES = {
     "学校": (ZG.School, SUBJECTS_GRAPH),
     "专业": (ZG.Major, SUBJECTS_GRAPH),
@@ -181,7 +184,8 @@ def load(
         File(description="A workbook (.xlsx, .csv) or an RDF file (.ttl, .nt, .nq, .trig, .jsonld)."),
     ],
     kind: Annotated[
-        Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf"] | None,
+        Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf"]
+        | None,
         Form(description="What the file holds; detected when left out."),
     ] = None,
     period: Annotated[
@@ -318,7 +322,9 @@ def _needs_owners(who: Principal, unit: str | None) -> bool:
     return unit is not None or not who.sees_all_gaps
 
 
-def _gap_item(row: reports.GapRow, owner: ownership.Owner | None) -> dict[str, object]:
+def _gap_item(
+    row: reports.GapRow, owner: ownership.Owner | None, status: lifecycle.Status | None = None
+) -> dict[str, object]:
     brief = None
     if owner is not None:
         brief = {
@@ -326,7 +332,10 @@ def _gap_item(row: reports.GapRow, owner: ownership.Owner | None) -> dict[str, o
             "units": [name for _, name in owner.units],
             "posts": [o.post.code for o in owner.posts],
         }
-    return {**dataclasses.asdict(row), "owner": brief, "href": f"/gaps/{row.id}"}
+    item = {**dataclasses.asdict(row), "owner": brief, "href": f"/gaps/{row.id}"}
+    if status is not None:
+        item |= {"state": status.state, "overdue": status.overdue, "history": f"/gaps/{row.id}/history"}
+    return item
 
 
 @router.get("/gaps", tags=["gaps"])
@@ -342,6 +351,10 @@ def gaps(
     severity: Severity | None = None,
     status: Status | None = None,
     indicator: Annotated[str | None, Query(description="An indicator code.")] = None,
+    state: Annotated[
+        LifecycleState | None, Query(description="Lifecycle state (improvement measures and reviews).")
+    ] = None,
+    overdue: Annotated[bool | None, Query(description="Only gaps whose measure is past due (or not).")] = None,
     owners: Annotated[bool, Query(description="Resolve each gap's owner (slower on a large run).")] = False,
     limit: Limit = 100,
     cursor: Cursor = 0,
@@ -360,8 +373,14 @@ def gaps(
         and (unit is None or ownership.owns(resolved.get(r.id), unit=unit))
         and _visible(who, r, resolved.get(r.id), people)
     ]  # fmt: skip
+    states = svc.states(run.graph)
+    chosen = [
+        r
+        for r in chosen
+        if (state is None or states[r.id].state == state) and (overdue is None or states[r.id].overdue == overdue)
+    ]
     result = page(chosen, limit, cursor)
-    result["items"] = [_gap_item(r, resolved.get(r.id)) for r in result["items"]]  # type: ignore[union-attr]
+    result["items"] = [_gap_item(r, resolved.get(r.id), states.get(r.id)) for r in result["items"]]  # type: ignore[union-attr]
     return {**result, "run": str(run.graph).rsplit("/", 1)[-1]}
 
 

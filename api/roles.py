@@ -11,6 +11,7 @@ Tokens come from a TOML file (``zhengai serve --tokens FILE`` or ``ZHENGAI_TOKEN
     name = "信息工程学院"
     role = "unit_head"
     unit = "信息工程学院"          # the unit (name) whose gaps this token sees
+    person = "T1004"              # the unit head's 工号, for measures and reviews
     token = "…"
 
     [[token]]
@@ -19,7 +20,9 @@ Tokens come from a TOML file (``zhengai serve --tokens FILE`` or ``ZHENGAI_TOKEN
     token = "…"
 
 or from the environment, ``ZHENGAI_TOKENS="role:token[:scope];…"`` (scope: the unit for
-``unit_head``, the 工号 for ``teacher``). A request sends ``Authorization: Bearer <token>``; no
+``unit_head``, the 工号 for ``teacher`` and ``quality_office``; a unit head's 工号 follows the unit:
+``unit_head:token:信息工程学院:T1004``). Recording measures and reviews needs the token's 工号
+(``person``): the lifecycle rules decide what that person may do. A request sends ``Authorization: Bearer <token>``; no
 header means the ``public`` role.
 """
 
@@ -43,14 +46,14 @@ ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office"
 CAN: dict[str, frozenset[str]] = {
     "public": frozenset({"catalogue"}),
     "reader": frozenset({"catalogue", "aggregates", "units"}),
-    "teacher": frozenset({"catalogue", "aggregates", "units", "gaps"}),
-    "unit_head": frozenset({"catalogue", "aggregates", "units", "gaps", "posts", "subjects"}),
+    "teacher": frozenset({"catalogue", "aggregates", "units", "gaps", "act"}),
+    "unit_head": frozenset({"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "act"}),
     "auditor": frozenset(
         {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql"}
     ),
     "quality_office": frozenset(
         {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql"}
-        | {"personal", "write"}
+        | {"personal", "write", "act"}
     ),
 }
 ROLE_NAMES_ZH = {
@@ -80,7 +83,7 @@ class Principal:
     role: str
     name: str = ""
     unit: str | None = None  # unit_head: the unit's name
-    person: str | None = None  # teacher: the 工号
+    person: str | None = None  # teacher (and any token that records measures or reviews): the 工号
 
     def can(self, what: str) -> bool:
         return what in CAN[self.role]
@@ -179,11 +182,12 @@ class Tokens:
         for n, part in enumerate(p for p in text.split(";") if p.strip()):
             role, _, rest = part.strip().partition(":")
             secret, _, scope = rest.partition(":")
+            scope, _, extra = scope.partition(":")
             where = f"ZHENGAI_TOKENS #{n + 1}"
             if not secret:
                 raise ZhengaiError(f"{where}：应写作 角色:令牌[:范围]", f"{where}: write role:token[:scope]")
             unit = scope or None if role == "unit_head" else None
-            person = scope or None if role == "teacher" else None
+            person = (scope if role in ("teacher", "quality_office") else extra) or None
             entries.append(
                 _Token(hashlib.sha256(secret.encode()).hexdigest(), _principal(role, unit, person, role, where))
             )

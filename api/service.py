@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from rdflib import URIRef
 from zhengai.loaders.subjects import STUDENTS_GRAPH, TEACHERS_GRAPH
 
-from zhengai import assignment, audit, diagnosis, ownership, query_registry, reports
+from zhengai import assignment, audit, diagnosis, lifecycle, ownership, query_registry, reports
 from zhengai.errors import DiagnosisError
 from zhengai.namespaces import ZG
 from zhengai.store import OxigraphStore
@@ -102,6 +102,12 @@ class Service:
 
     def find_gap(self, gap_id: str) -> tuple[URIRef, URIRef]:
         return ownership.find_gap(self.store, gap_id, self.runs())
+
+    def states(self, run: URIRef) -> dict[str, lifecycle.Status]:
+        """Every gap's lifecycle state, once per run and store generation."""
+        return self.cached(
+            ("states", run), lambda: lifecycle.statuses(self.store, run, self.gap_rows(run), self.owners(run))
+        )
 
     def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
         """Every open gap's owner, resolved once per run and store generation."""

@@ -1148,6 +1148,27 @@ def warning_rules(path: Path, expected: Path) -> None:
         writer.writerows(EXPECTED_WARNINGS)
 
 
+# An improvement ledger (改进台账) of 2024, loaded after the 2024 diagnosis and carried into 2025:
+# a measure accepted (the 2025 data closes the gap), one rejected (the gap persists, back to its
+# owner) and one left without review past its due date (overdue in 2025).
+LEDGER = [
+    ["2024/ZY-1.2.1-01/510202", "改进措施", "T1005", "2025-01-10 10:00", "走访合作企业，按反馈修订人才培养规格",
+     "2025-06-30", "", "http://10.1.1.20/zg/evidence/510202-企业走访.pdf"],
+    ["2024/ZY-1.2.1-01/510202", "复核", "T1004", "2025-01-20 15:00", "措施具体，可检查", "", "通过", ""],
+    ["2024/ZY-1.2.1-02/510202", "改进措施", "T1004", "2025-01-12 09:30", "组织企业座谈", "2025-05-31", "", ""],
+    ["2024/ZY-1.2.1-02/510202", "复核", "S0013", "2025-02-01 11:00", "措施没有量化目标和完成标志", "", "退回", ""],
+    ["2024/ZY-1.1.1-02/510202", "改进措施", "T1005", "2025-01-15 14:00", "按季度跟踪年度建设目标完成情况",
+     "2025-03-31", "", ""],
+]  # fmt: skip
+
+
+def ledger(path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["问题编号", "类型", "工号", "记录时间", "内容", "完成期限", "结论", "佐证材料"])
+        writer.writerows(LEDGER)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20251)
@@ -1164,6 +1185,7 @@ def main() -> None:
     )
     targets(OUT / "年度目标.xlsx", indicators)
     warning_rules(OUT / "预警规则.csv", OUT / "expected_warnings.csv")
+    ledger(OUT / "改进台账.csv")
     with (OUT / "expected_audit.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["check", "node"])

@@ -22,6 +22,7 @@ def diagnosed(tmp_path_factory: pytest.TempPathFactory) -> tuple[OxigraphStore, 
     load_sample(store)
     load_file(store, SAMPLE / "预警规则.csv", "rules")
     diagnosis.diagnose(store, 2024)
+    load_file(store, SAMPLE / "改进台账.csv", "actions")
     return store, diagnosis.diagnose(store, 2025)
 
 
@@ -45,6 +46,9 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
         "indicator": "https://w3id.org/zhengai/id/indicator/ZY-1.4.1-02",
         "person": "T1005",
         "post": "XX-01",
+        "subject": "https://w3id.org/zhengai/id/major/510202",
+        "indicatorCode": "ZY-1.2.1-02",
+        "subjectCode": "510202",
     }
     gap_of = {  # a gap each ownership rule answers for on the sample
         "owner_rule2_responsible_post": "2025/ZY-1.2.1-01/510203",

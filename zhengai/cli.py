@@ -16,10 +16,21 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhengai import __version__, assignment, audit, criteria_report, diagnosis, ownership, reports, standards
+from zhengai import (
+    __version__,
+    assignment,
+    audit,
+    criteria_report,
+    diagnosis,
+    lifecycle,
+    ownership,
+    reports,
+    standards,
+)
 from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
+from zhengai.lifecycle import commands as lifecycle_commands
 from zhengai.loading import KINDS, batch_order, load_file
 from zhengai.namespaces import GRAPH_BASE, LEVELS
 from zhengai.store import OxigraphStore, store_path
@@ -362,6 +373,8 @@ def spiral(
         data = {
             "from": from_, "to": to, "closure_rate": result.closure_rate,
             "new": len(result.new), "persisting": len(result.persisting), "closed": len(result.closed),
+            "closed_by_data": len(result.closed), "closed_by_review": len(result.closed_by_review),
+            "unanswered_red": [r.id for r in result.unanswered_red],
             "by_level_system": [
                 {"level": lv, "system": sy, **dict(c)} for (lv, sy), c in sorted(result.counts().items())
             ],
@@ -377,6 +390,11 @@ def spiral(
     out.print(
         f"[bold]螺旋 {from_} → {to} / spiral turn[/]  新 new {len(result.new)}，持续 persisting "
         f"{len(result.persisting)}，关闭 closed {len(result.closed)}，关闭率 closure rate {rate}",
+        highlight=False,
+    )
+    out.print(
+        f"  关闭 closures: 数据 by data {len(result.closed)}，复核 by review {len(result.closed_by_review)}；"
+        f"持续红色预警中尚无改进措施 persisting red with no measure: {len(result.unanswered_red)}",
         highlight=False,
     )
     table = Table(
@@ -396,6 +414,12 @@ def spiral(
             f"≥ {target}（底线 bottom line）" if target else "达标 meet the standard", after.message_zh,
         )  # fmt: skip
     out.print(reds_table)
+    if result.unanswered_red:
+        out.print(
+            "尚无改进措施的持续红色预警 / persisting red gaps with no measure: "
+            + "、".join(r.id for r in result.unanswered_red),
+            highlight=False,
+        )
 
 
 @app.command()
@@ -619,11 +643,17 @@ def _owned(
 
 
 def _print_owned(
-    rows: list[reports.GapRow], owners: dict[str, ownership.Owner], fmt: str, title: str
+    rows: list[reports.GapRow],
+    owners: dict[str, ownership.Owner],
+    fmt: str,
+    title: str,
+    states: dict[str, lifecycle.Status] | None = None,
 ) -> None:
+    states = states or {}
     if fmt == "json":
         data = [
             {**dataclasses.asdict(r), "owner": owners[r.id].as_dict() if r.id in owners else None}
+            | ({"state": states[r.id].state, "overdue": states[r.id].overdue} if r.id in states else {})
             for r in rows
         ]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -632,16 +662,17 @@ def _print_owned(
         text = reports.to_csv(rows) if fmt == "csv" else reports.to_markdown(rows, title)
         sys.stdout.write(text)
         return
-    table = Table(
-        "ID", "严重 severity", "状态 status", "规则 rule", "责任岗位 posts", "说明 message", title=title
-    )
+    columns = ["ID", "严重 severity", "状态 status", "规则 rule", "责任岗位 posts", "说明 message"]
+    table = Table(*columns, *(["处理 state"] if states else []), title=title)
     for r in rows:
         o = owners.get(r.id)
         posts = "、".join(p.post.code + ("（空缺）" if p.vacant else "") for p in o.posts) if o else ""
         rule = f"{o.rule} {o.rule_zh}" if o else ""
-        table.add_row(
-            r.id, reports.SEVERITY_LABEL.get(r.severity, r.severity), r.status, rule, posts, r.message_zh
-        )
+        cells = [r.id, reports.SEVERITY_LABEL.get(r.severity, r.severity), r.status, rule, posts, r.message_zh]
+        if states:
+            st = states.get(r.id)
+            cells.append(f"{st.state}{' 逾期 overdue' if st.overdue else ''}" if st else "")
+        table.add_row(*cells)
     out.print(table)
     out.print(f"{len(rows)} 个问题 / gaps", highlight=False)
 
@@ -687,9 +718,13 @@ def gaps(
     severity: Annotated[str | None, typer.Option(help="red, yellow or missing.")] = None,
     status: Annotated[str | None, typer.Option(help="new, persisting or closed.")] = None,
     level: Annotated[str | None, typer.Option(help="学校, 专业, 课程, 教师 or 学生.")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="Lifecycle state: " + ", ".join(lifecycle.STATES) + ".")
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only gaps whose measure is past due.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or md.")] = "table",
 ) -> None:
-    """List the gaps of the latest run of a period, filtered; each with its owner's rule and posts."""
+    """List the gaps of the latest run of a period, filtered; each with its owner's rule, posts and state."""
     _check_format(fmt)
     if severity not in (None, "red", "yellow", "missing"):
         raise _fail(
@@ -705,17 +740,27 @@ def gaps(
                 f"--status is new, persisting or closed: {status}",
             )
         )
+    if state not in (None, *lifecycle.STATES):
+        raise _fail(
+            ZhengaiError(
+                f"--state 应为 {'、'.join(lifecycle.STATES)} 之一：{state}",
+                f"--state is one of {', '.join(lifecycle.STATES)}: {state}",
+            )
+        )
     try:
         with _open() as store:
-            rows, owners = _owned(store, period)
+            info = _diagnosed_period(store, period)
+            rows, owners = _owned(store, info.period)
+            states = lifecycle.statuses(store, info.graph, rows, owners)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     chosen = [
         r for r in rows
         if (severity is None or r.severity == severity) and (status is None or r.status == status)
         and (level is None or r.level == level) and (unit is None or ownership.owns(owners.get(r.id), unit=unit))
+        and (state is None or states[r.id].state == state) and (not overdue or states[r.id].overdue)
     ]  # fmt: skip
-    _print_owned(chosen, owners, fmt, "问题 / Gaps")
+    _print_owned(chosen, owners, fmt, "问题 / Gaps", states)
 
 
 @app.command()
@@ -819,6 +864,8 @@ def audit_(
     if (fail_on == "violation" and "violation" in severities) or (fail_on == "warning" and severities):
         raise typer.Exit(EXIT_GAPS)
 
+
+lifecycle_commands.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -21,6 +21,7 @@ from zhengai import __version__, assignment
 from zhengai import query_registry as named_queries
 from zhengai.criteria import LINE_KEYS
 from zhengai.errors import InputError, Location, Problem
+from zhengai.lifecycle import ledger
 from zhengai.loaders import catalogue, matrix, observations, org, rdf, rules, subjects
 from zhengai.loaders.base import LoadResult
 from zhengai.loaders.observations import IndicatorInfo, Lookup
@@ -29,7 +30,7 @@ from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.resources import read_text
 from zhengai.store import GraphStore
 
-KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "rdf")
+KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf")
 # The order a batch is loaded in, so that later kinds can be checked against earlier ones.
 LOAD_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 KIND_NAMES_ZH = {
@@ -40,6 +41,7 @@ KIND_NAMES_ZH = {
     "observations": "状态数据",
     "targets": "目标值",
     "rules": "预警规则",
+    "actions": "改进台账",
     "rdf": "RDF",
 }
 
@@ -74,12 +76,13 @@ def detect_kind(path: Path, sheets: Sequence[RawSheet]) -> str:
         * 2,
         "matrix": matrix.detect_score(sheet_list) if matrix.detect_score(sheet_list) >= 6 else 0,
         "rules": rules.detect_score(sheet_list) * 2 if rules.detect_score(sheet_list) >= 2 else 0,
+        "actions": ledger.detect_score(sheet_list) * 2 if ledger.detect_score(sheet_list) >= 3 else 0,
     }
     kind, best = max(scores.items(), key=lambda kv: kv[1])
     if best < 2:
         raise InputError.single(
-            "无法判断文件类型：请用 --kind 指定（catalogue、org、subjects、observations、targets、rules、matrix）",
-            "cannot tell what this file holds: give --kind (catalogue, org, subjects, observations, targets, rules, matrix)",
+            "无法判断文件类型：请用 --kind 指定（catalogue、org、subjects、observations、targets、rules、actions、matrix）",
+            "cannot tell what this file holds: give --kind (catalogue, org, subjects, observations, targets, rules, actions, matrix)",
             Location(path.name),
         )
     return kind
@@ -186,6 +189,8 @@ def parse_file(
             known_majors=_codes_of_class(lookup, ZG.Major),
             known_teachers=_codes_of_class(lookup, ZG.Teacher),
         )
+    if kind == "actions":
+        return ledger.load(store, sheets, path.name)
     lookup = build_lookup(store)
     if kind == "rules":
         known = {code: info.level for code, info in lookup.indicators.items()}
@@ -257,7 +262,8 @@ def load_file(
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     digest = sha256_of(path)
     result = parse_file(store, path, kind, period, progress)
-    result.findings.extend(_replaced_sources(store, result, path))
+    if result.kind != "actions":  # a ledger adds to what is recorded; it replaces nothing
+        result.findings.extend(_replaced_sources(store, result, path))
     prov = provenance(result, path, digest, started)
     graphs: dict[URIRef, Graph] = {}
     for name, content in result.graphs.items():
@@ -266,7 +272,10 @@ def load_file(
         content += prov
         graphs[name] = content
     progress(f"写入 {len(graphs)} 个命名图 / writing {len(graphs)} graph(s)")
-    store.replace_graphs(graphs)
+    if result.kind == "actions":
+        store.insert(graphs)
+    else:
+        store.replace_graphs(graphs)
     if result.kind in assignment.REASSIGNING_KINDS:
         progress("重新确定责任人 / reassigning open gaps")
         changes = assignment.reassign(store, next(iter(prov.subjects(RDF.type, ZG.Load))))  # type: ignore[arg-type]

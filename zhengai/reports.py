@@ -75,9 +75,11 @@ def grade_key(grade: object) -> str:
     return GRADE_KEYS.get(tail, unquote(tail))
 
 
-def gap_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow]:
+def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) -> list[GapRow]:
+    """The gaps of a run (or the one gap ``gap_id``) as a person reads them."""
     query = query_registry.get("run_gaps")
-    rows = store.select(query.text, query.bindings({"run": str(run_graph)}))
+    values = {"run": str(run_graph)} if gap_id is None else {"run": str(run_graph), "id": gap_id}
+    rows = store.select(query.text, query.bindings(values))
     out = []
     for r in rows:
         unit = str(r.get("unit", "count"))

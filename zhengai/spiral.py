@@ -4,6 +4,10 @@ A gap is identified by (indicator, subject). Between the runs of ``from`` and ``
 appear only in ``to``, *persisting* ones in both, *closed* ones only in ``from``. The closure rate
 is closed / gaps of ``from``. Every persisting red gap gets a suggested target for the next
 period: at least its bottom line (the line it fell below).
+
+Closures are counted two ways: by data (the gap of ``from`` is gone in ``to``) and by review (a
+gap of ``to`` whose measure a review accepted where no data can close it). Persisting red gaps
+with no measure on record are listed: nobody has answered them.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rdflib import URIRef
+
+from zhengai import assignment, lifecycle
 from zhengai.diagnosis import diagnose, latest_run
 from zhengai.reports import GapRow, gap_rows
 from zhengai.store import GraphStore
@@ -23,7 +30,9 @@ class Turn:
     to_period: int
     new: list[GapRow] = field(default_factory=list)
     persisting: list[tuple[GapRow, GapRow]] = field(default_factory=list)  # (before, after)
-    closed: list[GapRow] = field(default_factory=list)
+    closed: list[GapRow] = field(default_factory=list)  # closed by data
+    closed_by_review: list[GapRow] = field(default_factory=list)
+    unanswered_red: list[GapRow] = field(default_factory=list)  # persisting red, no measure recorded
     diagnosed: list[int] = field(default_factory=list)  # periods this turn had to diagnose first
 
     @property
@@ -47,7 +56,9 @@ class Turn:
         return [(b, a) for b, a in self.persisting if a.severity == "red"]
 
 
-def _open_rows(store: GraphStore, period: int, turn: Turn, say: Callable[[str], None]) -> list[GapRow]:
+def _open_rows(
+    store: GraphStore, period: int, turn: Turn, say: Callable[[str], None]
+) -> tuple[URIRef, list[GapRow]]:
     info = latest_run(store, period)
     if info is None:
         say(f"{period} 学年还没有诊断，先诊断 / diagnosing {period} first")
@@ -56,7 +67,7 @@ def _open_rows(store: GraphStore, period: int, turn: Turn, say: Callable[[str], 
         graph = run.graph
     else:
         graph = info.graph
-    return [r for r in gap_rows(store, graph) if r.severity != "closed"]
+    return graph, [r for r in gap_rows(store, graph) if r.severity != "closed"]
 
 
 def turn(
@@ -64,8 +75,8 @@ def turn(
 ) -> Turn:
     say = progress or (lambda _: None)
     result = Turn(from_period, to_period)
-    before = {(r.indicator, r.subject): r for r in _open_rows(store, from_period, result, say)}
-    after = _open_rows(store, to_period, result, say)
+    before = {(r.indicator, r.subject): r for r in _open_rows(store, from_period, result, say)[1]}
+    run, after = _open_rows(store, to_period, result, say)
     for row in after:
         prior = before.pop((row.indicator, row.subject), None)
         if prior is None:
@@ -73,4 +84,9 @@ def turn(
         else:
             result.persisting.append((prior, row))
     result.closed = list(before.values())
+    states = lifecycle.statuses(store, run, after, {o.id: o for o in assignment.owners(store, run).values()})
+    result.closed_by_review = [r for r in after if states[r.id].state == "closed-by-review"]
+    result.unanswered_red = [
+        a for _, a in result.persisting_red() if states[a.id].state in ("new", "assigned")
+    ]
     return result

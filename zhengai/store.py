@@ -49,6 +49,7 @@ class GraphStore(Protocol):
     def add_large_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
     def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None: ...
+    def insert(self, graphs: Mapping[URIRef, Graph]) -> None: ...
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
     def select_table(
         self, sparql: str, bindings: Mapping[str, Node] | None = None
@@ -243,6 +244,14 @@ class OxigraphStore:
         """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
         self._check_graph_iri(name)
         self._update([*_data("DELETE", name, remove), *_data("INSERT", name, add)])
+
+    def insert(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """Add triples to graphs, new or existing, in one transaction (one SPARQL update)."""
+        parts = []
+        for name, content in graphs.items():
+            self._check_graph_iri(name)
+            parts.extend(_data("INSERT", name, content))
+        self._update(parts)
 
     def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None:
         """Add to a graph ``add_large_graph`` began: ``body`` in bulk, then ``record`` in one
