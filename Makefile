@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STORE  ?= .zhengai/demo-store
 PORT   ?= 8000
+DUE    ?= $(shell date -d "+90 days" +%F 2>/dev/null || echo 2099-03-31)
 SERVE  ?= yes
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
 DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
@@ -26,8 +27,15 @@ demo: install
 	$(BIN)/zhengai --store $(STORE) criteria --summary
 	$(BIN)/zhengai --store $(STORE) criteria --level 课程
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2024 --format csv --out $(dir $(STORE))gaps-2024.csv
+	@echo "— The 2024 improvement ledger (改进台账): measures and reviews, carried into 2025 —"
+	$(BIN)/zhengai --store $(STORE) load data/sample/改进台账.csv
 	$(BIN)/zhengai --store $(STORE) diagnose --period 2025
 	$(BIN)/zhengai --store $(STORE) spiral --from 2024 --to 2025
+	@echo "— Closing the loop: the owner records a measure, the 审核人 reviews it, the history —"
+	$(BIN)/zhengai --store $(STORE) measure 2025/ZY-1.4.2-02/510202 --by S0005 --due $(DUE) --text "补齐人才培养方案的审批意见并公示" --evidence http://10.1.1.20/zg/evidence/510202-方案审批.pdf
+	$(BIN)/zhengai --store $(STORE) review 2025/ZY-1.4.2-02/510202 --by T1004 --accept --reason "审批意见齐全"
+	$(BIN)/zhengai --store $(STORE) history 2025/ZY-1.2.1-02/510202
+	$(BIN)/zhengai --store $(STORE) gaps --overdue
 	$(BIN)/zhengai --store $(STORE) owners --severity red
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202

@@ -1,4 +1,4 @@
-"""Subjects workbook: sheets 学校, 专业, 课程, 教师, 学生.
+"""Subjects workbook: sheets 学校, 专业, 课程, 教师, 班级, 学生.
 
 School, majors, major groups, courses and classes go to the ``subjects`` graph. Teacher and student
 records are personal data and go to their own graphs (``people/teachers``, ``people/students``),
@@ -35,6 +35,8 @@ SHEETS = {
         Column("name", ("专业名称",), required=True),
         Column("college", ("所属二级学院", "二级学院", "所属院系")),
         Column("group", ("专业群", "所属专业群")),
+        Column("leader", ("专业带头人", "专业带头人工号")),
+        Column("director", ("专业主任", "专业主任工号", "专业负责人")),
     ),
     "课程": (
         Column("code", ("课程代码",), required=True),
@@ -49,6 +51,12 @@ SHEETS = {
         Column("unit", ("所属部门", "部门")),
         Column("section", ("教研室", "所属教研室")),
     ),
+    "班级": (
+        Column("code", ("班级", "班级名称", "班级代码"), required=True),
+        Column("major", ("专业代码", "所属专业", "专业")),
+        Column("counselor", ("辅导员", "辅导员工号")),
+        Column("head_teacher", ("班主任", "班主任工号")),
+    ),
     "学生": (
         Column("code", ("学号",), required=True),
         Column("major", ("专业代码", "所学专业", "专业")),
@@ -57,6 +65,31 @@ SHEETS = {
         Column("name", ("姓名",)),
     ),
 }
+
+
+# Person-valued roles on subject rows: each is an instantiation of a 责任岗位 for ownership rule 2,
+# even when the org workbook has no post of that name.
+ROLE_COLUMNS = {"lead": "课程负责人", "leader": "专业带头人", "director": "专业主任",
+                "counselor": "辅导员", "head_teacher": "班主任"}  # fmt: skip
+
+
+def add_roles(g: Graph, node: URIRef, row: TableRow, code: str) -> None:
+    """``zg:SubjectRole`` nodes for the person-valued columns of ``row`` (a 工号 each, or several
+    separated by 、)."""
+    for key, role in ROLE_COLUMNS.items():
+        for number in split_people(row.text(key)):
+            role_node = iri("role", code, role, number)
+            g.add((role_node, RDF.type, ZG.SubjectRole))
+            g.add((role_node, ZG.roleOf, node))
+            g.add((role_node, ZG.roleName, Literal(role)))
+            g.add((role_node, ZG.rolePerson, person_iri(number)))
+            g.add((role_node, ZG.roleStaffNumber, Literal(number)))
+
+
+def split_people(text: str | None) -> list[str]:
+    import re
+
+    return [x for x in re.split(r"[、,，;；\s]+", text or "") if x]
 
 
 def major_iri(code: str) -> URIRef:
@@ -116,6 +149,8 @@ def load(
         _courses(subjects, tables["课程"], majors, teacher_codes, problems)
     if "学生" in tables:
         _students(subjects, students, tables["学生"], majors, problems)
+    if "班级" in tables:
+        _classes(subjects, tables["班级"], majors, problems)
     problems.raise_if_any()
     close_governed_by(subjects, teachers, students)
 
@@ -180,6 +215,7 @@ def _majors(g: Graph, table: Table, problems: Problems) -> set[str]:
         codes.add(code)
         g.add((node, RDF.type, ZG.Major))
         _named(g, node, code, name, row)
+        add_roles(g, node, row, code)
         college = row.text("college")
         if college:
             g.add((node, ZG.offeredBy, unit_iri(college)))
@@ -247,6 +283,27 @@ def _courses(g: Graph, table: Table, majors: set[str], teachers: set[str], probl
                 )
             else:
                 g.add((node, ZG.courseLead, person_iri(lead)))
+                add_roles(g, node, row, code)
+
+
+def _classes(g: Graph, table: Table, majors: set[str], problems: Problems) -> None:
+    """The 班级 sheet: a class's major and its 辅导员 / 班主任 (classes also come from student rows)."""
+    for row, code in _unique(table, problems):
+        node = class_iri(code)
+        g.add((node, RDF.type, ZG.Class))
+        g.add((node, ZG.subjectCode, Literal(code)))
+        g.add((node, RDFS.label, Literal(code, lang="zh")))
+        major = row.text("major")
+        if major:
+            if major not in majors:
+                problems.error(
+                    f"专业代码「{major}」不是已知的专业", f"major code '{major}' is not a known major", row.loc("major")
+                )
+                continue
+            g.add((node, ZG.classOfMajor, major_iri(major)))
+            g.add((node, ZG.governedBy, major_iri(major)))
+        add_roles(g, node, row, code)
+        annotate_source(g, node, row)
 
 
 def _students(g: Graph, students: Graph, table: Table, majors: set[str], problems: Problems) -> None:

@@ -40,6 +40,7 @@ RULES = (
     (4, "owner_rule4_matrix", "五纵五横默认责任单位", "the default units of the matrix"),
 )
 HOW = {
+    "subject-role": ("对象表中该对象这一行写明的该角色人员", "the person the subject's own row names in that role"),
     "bound-subject": ("岗位的负责对象就是该对象", "the post is bound to the subject"),
     "bound-governing": ("岗位负责管辖该对象的单位", "the post is bound to a unit governing the subject"),
     "unit-governing": ("岗位所在单位管辖该对象", "the post's unit governs the subject"),
@@ -291,6 +292,23 @@ def resolve_run(store: GraphStore, run: URIRef) -> dict[Node, Owner]:
         return resolve(small, run)
 
 
+def _role_post(org: Organisation, ctx: dict, row: dict) -> Post:
+    """A person named in a role on the subject's row who holds no post: the role stands as their
+    post, in the 二级学院 governing the subject, reporting to its head."""
+    unit = row.get("unit")
+    subject = str(ctx["id"]).split("/", 2)[-1]
+    return Post(
+        iri=row["role"],
+        code=f"{row['postName']}@{subject}",
+        name=str(row["postName"]),
+        unit=unit,
+        unit_name=org.unit_names.get(unit, "") if unit is not None else "",
+        holders=((str(row["staffNumber"]), str(row.get("personName", ""))),),
+        boss=org.heads.get(unit) if unit is not None else None,
+        until=None,
+    )
+
+
 def _answer(
     org: Organisation,
     gap: Node,
@@ -314,6 +332,8 @@ def _answer(
             owning = _owning_post(org, post_iri)
             if owning is not None:
                 posts[post_iri] = owning
+        if str(row.get("how")) == "subject-role" and post_iri is None and row["role"] not in posts:
+            posts[row["role"]] = OwningPost(_role_post(org, ctx, row), False, (), None)
         how_zh, how_en = HOW.get(str(row.get("how", "")), ("", ""))
         detail = str(
             row.get("text") or row.get("postName") or row.get("workName") or row.get("cellName") or ""
@@ -321,6 +341,8 @@ def _answer(
         via = row.get("via")
         via_text = org.unit_names.get(via, str(via).rsplit("/", 1)[-1]) if via is not None else ""
         post_text = org.posts[post_iri].code if post_iri in org.posts else ""
+        if "person" in row:
+            post_text = f"{post_text} {row.get('personName', '')}（{row['staffNumber']}）".strip()
         fact_zh, fact_en = (
             sep.join(x for x in (how, post_text and f"{words[0]} {post_text}", via_text and f"{words[1]} {via_text}",
                                  detail and f"{words[2]} {detail}") if x)
@@ -332,6 +354,9 @@ def _answer(
     facts.sort()
     chain_start = min(posts, key=lambda p: posts[p].post.code, default=None)
     escalation = org.chain(chain_start) if chain_start is not None else []
+    if chain_start is not None and chain_start not in org.posts:  # a role on the subject's row
+        role = posts[chain_start].post
+        escalation = [role, *(org.chain(role.boss) if role.boss is not None else [])]
     if not escalation and units:
         head = org.heads.get(next(iter(units)))
         escalation = org.chain(head) if head is not None else []
