@@ -14,8 +14,6 @@ The sample college, with three changes written here by hand:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from conftest import MATRIX, SAMPLE
 from openpyxl import load_workbook
