@@ -269,7 +269,12 @@ def diagnose(svc: ServiceDep, who: PrincipalDep, body: DiagnosisRequest) -> dict
         finally:
             svc.written()
     info = next(r for r in svc.runs() if r.graph == run.graph)
-    return {**_summary(svc, info), "findings": [p.as_dict() for p in run.findings]}
+    return {
+        **_summary(svc, info),
+        "findings": [p.as_dict() for p in run.findings],
+        "silent_levels": [p.as_dict() for p in run.silent],
+        "not_due": run.not_due,
+    }
 
 
 @router.get("/diagnoses", tags=["diagnoses"])

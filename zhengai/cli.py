@@ -338,6 +338,14 @@ def diagnose_(
                 f"… 另有 {len(open_rows) - len(shown)} 个问题 / more gaps: --limit 0 or --format csv",
                 highlight=False,
             )
+    for line in run.silent:  # silence is not success: always shown, one line per indicator
+        err.print(f"[bold yellow]![/] {line.zh}\n  {line.en}", highlight=False)
+    if run.not_due:
+        err.print(
+            f"[dim]i {len(run.not_due)} 个指标本学年不到期（监测频率），未诊断 / not due this period: "
+            f"{'、'.join(run.not_due)}[/]",
+            highlight=False,
+        )
     if run.findings:
         if findings:
             for finding in run.findings:

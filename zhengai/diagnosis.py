@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
-from zhengai import assignment, ownership, query_registry, warnings
+from zhengai import assignment, coverage, ownership, query_registry, warnings
 from zhengai.criteria import Band, threshold_text
 from zhengai.errors import DiagnosisError, Problem
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, XSD, ZG, graph, iri
@@ -110,6 +110,8 @@ class Run:
     gaps: list[Gap] = field(default_factory=list)
     closed: list[Gap] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
+    silent: list[Problem] = field(default_factory=list)  # a level that reported nothing: per indicator
+    not_due: list[str] = field(default_factory=list)  # indicators not due this period (3年, 5年 …)
     previous: URIRef | None = None
     previous_period: int | None = None
 
@@ -602,6 +604,8 @@ def diagnose(
             ended=started,
             level=level,
             findings=compiled.findings,
+            silent=coverage.summary(store, compiled, level),
+            not_due=list(compiled.not_due),
         )
         run.gaps = _gaps(results, compiled, run_id, level)
         if rule_tiers:

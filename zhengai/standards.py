@@ -32,6 +32,7 @@ from typing import Literal as Lit
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
+from rdflib.term import Node
 
 from zhengai import query_registry
 from zhengai.criteria import (
@@ -46,6 +47,7 @@ from zhengai.criteria import (
     two_line_bands,
 )
 from zhengai.errors import Location, Problem
+from zhengai.frequency import every_years, is_due
 from zhengai.loaders.observations import is_percent
 from zhengai.namespaces import LEVELS, RDF, RDFS, SH, SKOS, XSD, ZG, iri
 from zhengai.store import GraphStore
@@ -67,6 +69,7 @@ class Indicator:
     data_source: str | None
     lines: tuple[tuple[str, str], ...] = ()  # (target|warning|bottom, cell text) from catalogue columns
     direction_text: str | None = None
+    frequency: str | None = None  # 监测时间及频率
 
     @property
     def level_name(self) -> str:
@@ -172,6 +175,7 @@ class Compiled:
     period: int
     standards: list[Standard] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
+    not_due: list[str] = field(default_factory=list)  # codes of indicators not due this period
 
 
 # -- reading what the standards are made of -------------------------------------------------------
@@ -196,6 +200,7 @@ def indicators(store: GraphStore) -> list[Indicator]:
             data_source=str(r["dataSource"]) if "dataSource" in r else None,
             lines=tuple((key, str(r[f"{key}Text"])) for key in LINE_KEYS if f"{key}Text" in r),
             direction_text=str(r["directionText"]) if "directionText" in r else None,
+            frequency=str(r["frequency"]) if "frequency" in r else None,
         )
         for r in rows
     ]
@@ -303,8 +308,23 @@ def compile_period(store: GraphStore, period: int) -> Compiled:
     out = Compiled(period)
     locations = indicator_locations(store)
     by_indicator = targets(store, period)
+    observed: dict[Node, set[int]] = {}
+    for r in store.select(query_registry.get("indicator_periods").text):
+        observed.setdefault(r["indicator"], set()).add(int(str(r["year"])))
     for ind in indicators(store):
         where = locations.get(ind.code, Location())
+        every = every_years(ind.frequency)
+        if not is_due(period, every, observed.get(ind.iri, set())):
+            out.not_due.append(ind.code)
+            out.findings.append(
+                Problem(
+                    f"指标 {ind.code}「{ind.label}」每 {every} 年监测一次（{ind.frequency}），{period} 学年不到期，不诊断",
+                    f"indicator {ind.code} '{ind.label}' is due every {every} years ({ind.frequency}); "
+                    f"not due in {period}, not diagnosed",
+                    where,
+                )
+            )
+            continue
         criterion: Criterion | None = None
         try:
             criterion = ind.compiled()
