@@ -93,6 +93,6 @@ def test_a_level_that_reported_nothing_is_summarised_per_indicator(tmp_path: Pat
         "JS-1.1.5-01",
         *(f"JS-1.2.{n}-01" for n in (1, 2, 3, 5)),
     ]
-    first = next(p for p in run.silent if "JS-1.1.1-01" in p.zh)
+    first = next(p for p in run.silent if "JS-1.1.2-01" in p.zh)
     assert "数据提供：" in first.zh and "the 教师 level reported nothing" in first.en
     assert not [g for g in run.gaps if g.level == "教师"]  # nothing per teacher
