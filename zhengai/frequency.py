@@ -11,19 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-CHINESE_DIGITS = {
-    "一": 1,
-    "两": 2,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
+from zhengai.criteria.lexer import CN_DIGITS
+
+CHINESE_DIGITS = {**CN_DIGITS, "十": 10}
 _YEARS = re.compile(r"(\d+|[一两二三四五六七八九十])\s*(?:个)?(?:学)?年")
 
 
