@@ -9,6 +9,7 @@ may not) or a 409 (where the gap stands), naming its rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -67,6 +68,16 @@ def _check_visible(svc: Service, who: Principal, gap_id: str) -> None:
         raise AccessError("无权查看此问题", "you may not see this gap")
 
 
+def _record(svc: Service, gap_id: str, act: Callable[[str], lifecycle.Action]) -> dict[str, object]:
+    """Take one action under the write lock; answer with it and the gap's history."""
+    with svc.write_lock:
+        try:
+            action = act(gap_id)
+        finally:
+            svc.written()
+    return {"action": action.as_dict(), "history": lifecycle.history(svc.store, gap_id).as_dict()}
+
+
 @router.post("/gaps/{period}/{indicator}/{subject}/measures", tags=["lifecycle"], status_code=201)
 def record_measure(
     svc: ServiceDep,
@@ -78,15 +89,13 @@ def record_measure(
 ) -> dict[str, object]:
     """Record an improvement measure (改进措施). Only the gap's owner may."""
     person = _actor(who, body.by)
-    gap_id = f"{period}/{indicator}/{subject}"
-    with svc.write_lock:
-        try:
-            action = lifecycle.measure(
-                svc.store, gap_id, text=body.text, due=body.due, by=person, evidence=body.evidence
-            )
-        finally:
-            svc.written()
-    return {"action": action.as_dict(), "history": lifecycle.history(svc.store, gap_id).as_dict()}
+    return _record(
+        svc,
+        f"{period}/{indicator}/{subject}",
+        lambda gap_id: lifecycle.measure(
+            svc.store, gap_id, text=body.text, due=body.due, by=person, evidence=body.evidence
+        ),
+    )
 
 
 @router.post("/gaps/{period}/{indicator}/{subject}/reviews", tags=["lifecycle"], status_code=201)
@@ -100,20 +109,18 @@ def record_review(
 ) -> dict[str, object]:
     """Review (复核) the gap's current measure: the 审核人, a 监管人 or the quality office may; never one's own."""
     person = _actor(who, body.by)
-    gap_id = f"{period}/{indicator}/{subject}"
-    with svc.write_lock:
-        try:
-            action = lifecycle.review(
-                svc.store,
-                gap_id,
-                accept=body.accept,
-                reason=body.reason,
-                by=person,
-                quality_office=who.role == "quality_office",
-            )
-        finally:
-            svc.written()
-    return {"action": action.as_dict(), "history": lifecycle.history(svc.store, gap_id).as_dict()}
+    return _record(
+        svc,
+        f"{period}/{indicator}/{subject}",
+        lambda gap_id: lifecycle.review(
+            svc.store,
+            gap_id,
+            accept=body.accept,
+            reason=body.reason,
+            by=person,
+            quality_office=who.role == "quality_office",
+        ),
+    )
 
 
 @router.get("/gaps/{period}/{indicator}/{subject}/history", tags=["lifecycle"])

@@ -105,9 +105,7 @@ class Service:
 
     def states(self, run: URIRef) -> dict[str, lifecycle.Status]:
         """Every gap's lifecycle state, once per run and store generation."""
-        return self.cached(
-            ("states", run), lambda: lifecycle.statuses(self.store, run, self.gap_rows(run), self.owners(run))
-        )
+        return self.cached(("states", run), lambda: lifecycle.statuses(self.store, run, self.gap_rows(run)))
 
     def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
         """Every open gap's owner, resolved once per run and store generation."""

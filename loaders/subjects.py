@@ -9,6 +9,8 @@ so that access can be granted per graph. Every governing link (a major's 二级�
 
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 from rdflib import Graph, Literal, URIRef
 
@@ -87,8 +89,6 @@ def add_roles(g: Graph, node: URIRef, row: TableRow, code: str) -> None:
 
 
 def split_people(text: str | None) -> list[str]:
-    import re
-
     return [x for x in re.split(r"[、,，;；\s]+", text or "") if x]
 
 

@@ -759,7 +759,7 @@ def gaps(
         with _open() as store:
             info = _diagnosed_period(store, period)
             rows, owners = _owned(store, info.period)
-            states = lifecycle.statuses(store, info.graph, rows, owners)
+            states = lifecycle.statuses(store, info.graph, rows, {i for i, o in owners.items() if o.posts or o.units})
     except ZhengaiError as exc:
         raise _fail(exc) from None
     chosen = [

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from zhengai import assignment, lifecycle
+from zhengai import lifecycle
 from zhengai.diagnosis import diagnose, latest_run
 from zhengai.reports import GapRow, gap_rows
 from zhengai.store import GraphStore
@@ -84,7 +84,7 @@ def turn(
         else:
             result.persisting.append((prior, row))
     result.closed = list(before.values())
-    states = lifecycle.statuses(store, run, after, {o.id: o for o in assignment.owners(store, run).values()})
+    states = lifecycle.statuses(store, run, after)
     result.closed_by_review = [r for r in after if states[r.id].state == "closed-by-review"]
     result.unanswered_red = [
         a for _, a in result.persisting_red() if states[a.id].state in ("new", "assigned")

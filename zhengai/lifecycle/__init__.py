@@ -8,6 +8,7 @@ derive where each gap stands (``state``) from them and from the stored runs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -95,7 +96,7 @@ def context(store: GraphStore, gap_id: str) -> Context:
     row = rows[0] if rows else None
     gap = None
     if row is not None:
-        _, gap = ownership.find_gap(store, key.id)
+        _, gap = ownership.find_gap(store, key.id, list(infos.values()))
     owner = None
     if row is not None and row.severity != "closed" and gap is not None:
         owner = assignment.owners(store, run, gap).get(gap)
@@ -158,9 +159,7 @@ class History:
             "overdue": s.overdue,
             "due": s.measure.due.isoformat() if s.measure and s.measure.due else None,
             "carried_on_in": self.later,
-            "actions": [
-                {**a.as_dict(), "superseded": a.iri in {b.supersedes for b in s.actions}} for a in s.actions
-            ],
+            "actions": [{**a.as_dict(), "superseded": a.iri in s.superseded} for a in s.actions],
         }
 
 
@@ -322,14 +321,24 @@ def _subject_iri(store: GraphStore, ctx: Context) -> URIRef | None:
     return rows[0]["subject"] if rows else None  # type: ignore[return-value]
 
 
+def owned_ids(store: GraphStore, run: URIRef) -> set[str]:
+    """The ids of the run's gaps whose owner names a unit or a post (one light query)."""
+    if not assignment.has_assignments(store, run):  # a run stored before owners were data
+        return {o.id for o in ownership.resolve(store, run).values() if o.posts or o.units}
+    query = query_registry.get("owned_gaps")
+    return {str(r["id"]) for r in store.select(query.text, query.bindings({"run": str(run)}))}
+
+
 def statuses(
     store: GraphStore,
     run: URIRef,
     rows: list[reports.GapRow],
-    owners: dict[str, ownership.Owner],
+    owned: Collection[str] | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Status]:
-    """Gap id → status for the rows of one run (the latest of its period), reading every action once."""
+    """Gap id → status for the rows of one run (the latest of its period), reading every action once.
+    ``owned``: the ids of the gaps with an owner, when the caller knows them (else asked)."""
+    owned = owned_ids(store, run) if owned is None else owned
     index = ActionIndex.of(store)
     latest = _latest_runs(store)
     period_of_run = next((p for p, g in latest.items() if g == run), None)
@@ -337,7 +346,6 @@ def statuses(
     out: dict[str, Status] = {}
     for row in rows:
         key = GapKey.parse(row.id)
-        owner = owners.get(row.id)
         recorded = index.get(key.indicator, key.subject)
         closed_later = False
         if recorded and following and row.severity != "closed":
@@ -345,7 +353,7 @@ def statuses(
         facts = Facts(
             exists=row.severity != "closed",
             closed_by_data=closed_later or row.severity == "closed",
-            owned=owner is not None and bool(owner.posts or owner.units),
+            owned=row.id in owned,
             closable_by_review=row.grade == "unmet",
             period=key.period,
             closed_record=row.severity == "closed",

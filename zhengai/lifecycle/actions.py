@@ -153,14 +153,18 @@ def triples(action: Action) -> Graph:
     return g
 
 
-def record(store: GraphStore, actions: list[Action]) -> None:
-    """Add actions to their periods' graphs, all in one transaction."""
+def graphs_of(actions: list[Action]) -> dict[URIRef, Graph]:
+    """The actions, grouped into their periods' graphs."""
     by_graph: dict[URIRef, Graph] = {}
     for action in actions:
         target = by_graph.setdefault(actions_graph(action.gap.period), Graph())
-        for t in triples(action):
-            target.add(t)
-    store.insert(by_graph)
+        target += triples(action)
+    return by_graph
+
+
+def record(store: GraphStore, actions: list[Action]) -> None:
+    """Add actions to their periods' graphs, all in one transaction."""
+    store.insert(graphs_of(actions))
 
 
 def _date(value: Node | None) -> dt.date | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from zhengai import lifecycle
 from zhengai.errors import ZhengaiError
+from zhengai.store import OxigraphStore
 
 
 def _print_history(found: lifecycle.History) -> None:
@@ -26,7 +28,7 @@ def _print_history(found: lifecycle.History) -> None:
         out.print(f"  延续到 carried on in: {found.later}", highlight=False)
     if not s.actions:
         out.print("  尚无处理记录 / no actions recorded yet", highlight=False)
-    superseded = {a.supersedes for a in s.actions if a.supersedes is not None}
+    superseded = s.superseded
     for a in s.actions:
         who = f"{a.actor.name}（{a.actor.staff_number}，{a.actor.post or '—'}，{a.actor.capacity}）"
         head = f"  {a.at.isoformat(timespec='seconds')}  {lifecycle.actions.KIND_ZH[a.kind]} {a.kind}"
@@ -43,6 +45,21 @@ def _print_history(found: lifecycle.History) -> None:
         out.print(f"      [dim]{a.short}[/]", highlight=False)
 
 
+def _record(gap_id: str, act: Callable[[OxigraphStore], lifecycle.Action]) -> None:
+    """Take one action on the store, then print what was recorded and the gap's history."""
+    from zhengai.cli import _fail, _open, out
+
+    try:
+        with _open() as store:
+            action = act(store)
+            found = lifecycle.history(store, gap_id)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    what = "改进措施 / measure" if action.kind == "measure" else "复核 / review"
+    out.print(f"[green]✓[/] 已记录{what} recorded: {action.short}", highlight=False)
+    _print_history(found)
+
+
 def measure(
     gap_id: Annotated[str, typer.Argument(help="Gap id, e.g. 2025/ZY-1.1.1-02/510202.")],
     text: Annotated[str, typer.Option("--text", help="The improvement measure (改进措施).")],
@@ -53,16 +70,10 @@ def measure(
     ] = None,
 ) -> None:
     """Record an improvement measure (改进措施) on a gap: only its owner may."""
-    from zhengai.cli import _fail, _open, out
-
-    try:
-        with _open() as store:
-            action = lifecycle.measure(store, gap_id, text=text, due=due, by=by, evidence=evidence or [])
-            found = lifecycle.history(store, gap_id)
-    except ZhengaiError as exc:
-        raise _fail(exc) from None
-    out.print(f"[green]✓[/] 已记录改进措施 / measure recorded: {action.short}", highlight=False)
-    _print_history(found)
+    _record(
+        gap_id,
+        lambda store: lifecycle.measure(store, gap_id, text=text, due=due, by=by, evidence=evidence or []),
+    )
 
 
 def review(
@@ -73,18 +84,11 @@ def review(
     reason: Annotated[str, typer.Option("--reason", help="Why (required with --reject).")] = "",
 ) -> None:
     """Review (复核) a gap's current measure: the 审核人, a 监管人 or the quality office may."""
-    from zhengai.cli import _fail, _open, out
+    from zhengai.cli import _fail
 
     if accept == reject:
         raise _fail(ZhengaiError("请给出 --accept 或 --reject 之一", "give one of --accept or --reject"))
-    try:
-        with _open() as store:
-            action = lifecycle.review(store, gap_id, accept=accept, reason=reason, by=by)
-            found = lifecycle.history(store, gap_id)
-    except ZhengaiError as exc:
-        raise _fail(exc) from None
-    out.print(f"[green]✓[/] 已记录复核 / review recorded: {action.short}", highlight=False)
-    _print_history(found)
+    _record(gap_id, lambda store: lifecycle.review(store, gap_id, accept=accept, reason=reason, by=by))
 
 
 def history(

@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from rdflib import Graph, URIRef
-
 from zhengai.errors import Location, Problem, ZhengaiError
 from zhengai.loaders.base import LoadResult, Problems, parse_cell, parse_date
 from zhengai.loaders.headers import with_synonyms
@@ -22,7 +20,7 @@ from zhengai.loaders.table import Column, RawSheet, header_score, read_table
 from zhengai.store import GraphStore
 
 from . import measure, review
-from .actions import Action, actions_graph, triples
+from .actions import Action, graphs_of
 
 KIND = "actions"
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -111,9 +109,7 @@ def load(store: GraphStore, sheets: list[RawSheet], file: str) -> LoadResult:
             continue
         done.append(action)
     problems.raise_if_any()
-    graphs: dict[URIRef, Graph] = {}
-    for action in done:
-        graphs.setdefault(actions_graph(action.gap.period), Graph()).__iadd__(triples(action))
+    graphs = graphs_of(done)
     measures = sum(a.kind == "measure" for a in done)
     finding = Problem(
         f"台账记录了 {measures} 条改进措施、{len(done) - measures} 条复核（zhengai history 问题编号 可查看）",

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from rdflib import URIRef
+
 from .actions import MEASURE, REVIEW, Action
 
 STATES: dict[str, tuple[str, str]] = {
@@ -61,14 +63,23 @@ class Status:
         return STATES[self.state][1]
 
     @property
+    def superseded(self) -> set[URIRef]:
+        return superseded(self.actions)
+
+    @property
     def closed(self) -> bool:
         return self.state in CLOSED_STATES
 
 
+def superseded(actions: list[Action] | tuple[Action, ...]) -> set[URIRef]:
+    """The actions a later action supersedes (a correction)."""
+    return {a.supersedes for a in actions if a.supersedes is not None}
+
+
 def live(actions: list[Action] | tuple[Action, ...]) -> list[Action]:
     """The actions no later action supersedes."""
-    superseded = {a.supersedes for a in actions if a.supersedes is not None}
-    return [a for a in actions if a.iri not in superseded]
+    replaced = superseded(actions)
+    return [a for a in actions if a.iri not in replaced]
 
 
 def current_measure(actions: list[Action] | tuple[Action, ...]) -> Action | None:
