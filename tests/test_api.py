@@ -128,10 +128,14 @@ def test_units_posts_and_subjects(client: TestClient) -> None:
     posts = client.get("/posts", params={"unit": "信息工程学院"}, headers=auth("auditor")).json()["items"]
     assert [p["code"] for p in posts] == ["XX-01", "XX-11", "XX-12", "XX-21"]
     assert next(p for p in posts if p["code"] == "XX-11")["vacant"] is True
-    assert next(p for p in posts if p["code"] == "XX-12")["holders"] == [{"staff_number": "T1005", "name": "曾思远"}]
+    assert next(p for p in posts if p["code"] == "XX-12")["holders"] == [
+        {"staff_number": "T1005", "name": "曾思远"}
+    ]
     majors = client.get("/subjects", params={"level": "专业"}, headers=auth("auditor")).json()
     assert {m["code"] for m in majors["items"]} == {"460301", "510202", "510203", "530701"}
-    students = client.get("/subjects", params={"level": "学生", "limit": 1000}, headers=auth("quality_office"))
+    students = client.get(
+        "/subjects", params={"level": "学生", "limit": 1000}, headers=auth("quality_office")
+    )
     assert students.json()["total"] == 24 and STUDENT in {s["code"] for s in students.json()["items"]}
 
 
@@ -170,7 +174,9 @@ def test_quality_office_sees_every_gap_with_filters_and_pages(client: TestClient
     assert system and all(g["system"] == "决策指挥" for g in system)
     page1 = client.get("/gaps", params={"limit": 10}, headers=auth("quality_office")).json()
     page2 = client.get("/gaps", params={"limit": 10, "cursor": 10}, headers=auth("quality_office")).json()
-    assert page1["next_cursor"] == 10 and not {g["id"] for g in page1["items"]} & {g["id"] for g in page2["items"]}
+    assert page1["next_cursor"] == 10 and not {g["id"] for g in page1["items"]} & {
+        g["id"] for g in page2["items"]
+    }
     by_unit = gaps_of(client, "quality_office", unit="教务处")
     assert by_unit and all(g["owner"] and "教务处" in str(g["owner"]) for g in by_unit)
     assert client.get("/gaps", params={"period": 1999}, headers=auth("quality_office")).status_code == 404
@@ -229,7 +235,9 @@ def test_a_students_record_reaches_only_who_may_see_it(client: TestClient) -> No
 def test_owner_lookups(client: TestClient) -> None:
     by_post = client.get("/owners/post/XX-12/gaps", headers=auth("quality_office")).json()
     by_person = client.get("/owners/person/T1005/gaps", headers=auth("quality_office")).json()
-    assert by_post["total"] >= 1 and {g["id"] for g in by_post["items"]} <= {g["id"] for g in by_person["items"]}
+    assert by_post["total"] >= 1 and {g["id"] for g in by_post["items"]} <= {
+        g["id"] for g in by_person["items"]
+    }
     assert client.get("/owners/desk/X/gaps", headers=auth("quality_office")).status_code == 422
 
 
@@ -244,7 +252,10 @@ def test_audit_report(client: TestClient) -> None:
 def test_graphs_carry_their_provenance(client: TestClient) -> None:
     items = client.get("/graphs", headers=auth("auditor")).json()["items"]
     catalogue = next(i for i in items if i["name"] == "catalogue/major")
-    assert catalogue["provenance"]["fileName"] == "监测指标.xlsx" and len(catalogue["provenance"]["sha256"]) == 64
+    assert (
+        catalogue["provenance"]["fileName"] == "监测指标.xlsx"
+        and len(catalogue["provenance"]["sha256"]) == 64
+    )
     assert any(i["name"].startswith("diagnosis/2025-") for i in items)
 
 
@@ -286,7 +297,10 @@ def test_load_then_diagnose_over_http(writer: TestClient) -> None:
 
 def test_a_bad_workbook_names_the_cell_and_changes_nothing(writer: TestClient, write_xlsx) -> None:  # type: ignore[no-untyped-def]
     before = snapshot(writer)
-    bad = write_xlsx("状态数据.xlsx", {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.1.1-02", "510202", 2025, "很多"]]})
+    bad = write_xlsx(
+        "状态数据.xlsx",
+        {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.1.1-02", "510202", 2025, "很多"]]},
+    )
     r = upload(writer, "状态数据.xlsx", bad.read_bytes())
     assert r.status_code == 400 and r.json()["code"] == "bad_input"
     problem = r.json()["problems"][0]
@@ -304,10 +318,22 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
 
 
 REFUSED = {
-    "zip bomb": ("bomb.xlsx", zip_bytes({"xl/worksheets/sheet1.xml": b"<a>" + b"0" * 20_000_000 + b"</a>"}), {}),
-    "doctype": ("dtd.xlsx", zip_bytes({"[Content_Types].xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'}), {}),
+    "zip bomb": (
+        "bomb.xlsx",
+        zip_bytes({"xl/worksheets/sheet1.xml": b"<a>" + b"0" * 20_000_000 + b"</a>"}),
+        {},
+    ),
+    "doctype": (
+        "dtd.xlsx",
+        zip_bytes({"[Content_Types].xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'}),
+        {},
+    ),
     "not a zip": ("fake.xlsx", b"this is not a workbook", {}),
-    "rdf/xml": ("data.rdf", b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>', {}),
+    "rdf/xml": (
+        "data.rdf",
+        b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
+        {},
+    ),
     "binary csv": ("data.csv", b"\x00\x01\x02", {}),
     "rdf declared, table sent": ("t.csv", "指标,对象\n".encode(), {"kind": "rdf"}),
     "table declared, rdf sent": ("t.ttl", b"<a:b> <a:c> <a:d> .", {"kind": "observations"}),
@@ -335,9 +361,11 @@ def test_uploads_past_the_size_limit_are_refused(writer: TestClient) -> None:
 
 
 def test_a_turtle_upload_lands_in_its_own_graph(writer: TestClient) -> None:
-    r = upload(writer, "extra.ttl", b"<https://example.org/a> <https://example.org/b> \"c\" .")
+    r = upload(writer, "extra.ttl", b'<https://example.org/a> <https://example.org/b> "c" .')
     assert r.status_code == 201 and r.json()["graphs"][0]["graph"].endswith("/rdf/extra")
-    reserved = upload(writer, "x.trig", b"<https://w3id.org/zhengai/graph/org> { <https://e/a> <https://e/b> 1 . }")
+    reserved = upload(
+        writer, "x.trig", b"<https://w3id.org/zhengai/graph/org> { <https://e/a> <https://e/b> 1 . }"
+    )
     assert reserved.status_code == 400
 
 
@@ -363,3 +391,36 @@ def test_token_configuration_errors(tmp_path: Path) -> None:
     assert scoped.principal("Bearer def").person == "T1005"
     with pytest.raises(ZhengaiError):
         Tokens.from_env_text("reader")
+
+
+# Worked out by hand from the sample's workbooks (监测指标, 组织, 对象) for 2025:
+# * T1005 曾思远 holds XX-12 专业带头人, bound to 专业:510202, whose work item supports ZY-1.1.1-02
+#   (rule 1); the other indicator naming 专业带头人, ZY-1.2.1-01, closed for 510202 in 2025.
+# * T1002 曹雨欣 holds ZZ-11, bound to 专业:460301, supporting ZY-1.2.1-05 and ZY-1.2.1-01: neither
+#   is an open gap of 460301 in 2025, so she owns nothing.
+# * 智能制造学院 (head ZZ-01) owns, by the matrix (rule 4: 专业 × 决策指挥 → the governing 二级学院),
+#   460301's ZY-1.2.1-03/-04 and ZY-1.3.1-02/-03, whose 数据来源 names no unit; by 数据来源 各二级学院
+#   (rule 3) its KC-1.1.1-01, KC-1.1.2-01 and KC-1.1.2-03; and, as one of the matrix's units for
+#   the 学生 level, 机电2301's missing XS-2.1.3.2-01.
+TEACHER_T1005 = {"2025/ZY-1.1.1-02/510202"}
+UNIT_ZZ = {
+    "2025/ZY-1.2.1-03/460301", "2025/ZY-1.2.1-04/460301", "2025/ZY-1.3.1-02/460301", "2025/ZY-1.3.1-03/460301",
+    "2025/KC-1.1.1-01/智能制造学院", "2025/KC-1.1.2-01/智能制造学院", "2025/KC-1.1.2-03/智能制造学院",
+    "2025/XS-2.1.3.2-01/机电2301",
+}  # fmt: skip
+
+
+def test_role_scoping_is_exactly_the_hand_listed_gaps(client: TestClient) -> None:
+    assert {g["id"] for g in gaps_of(client, "teacher", period=2025)} == TEACHER_T1005
+    own = client.get(
+        "/owners/person/T1005/gaps", params={"period": 2025, "limit": 1000}, headers=auth("teacher")
+    )
+    assert {g["id"] for g in own.json()["items"]} == TEACHER_T1005
+    assert {g["id"] for g in gaps_of(client, "teacher_other", period=2025)} == set()
+    assert {g["id"] for g in gaps_of(client, "unit_head_other", period=2025)} == UNIT_ZZ
+    by_unit = client.get(
+        "/owners/unit/智能制造学院/gaps",
+        params={"period": 2025, "limit": 1000},
+        headers=auth("unit_head_other"),
+    )
+    assert {g["id"] for g in by_unit.json()["items"]} == UNIT_ZZ
