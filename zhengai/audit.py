@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import networkx as nx
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from zhengai import query_registry
 from zhengai.errors import Location
@@ -232,30 +233,40 @@ def ownership_findings(store: GraphStore, locations: dict[URIRef, Location]) -> 
 
 
 def _other_college(store: GraphStore) -> list[Finding]:
-    """Owners (rules 1 and 2) whose 二级学院 differs from their gap subject's, in the latest run."""
-    from zhengai import assignment, diagnosis, ownership
+    """Owners (rules 1 and 2) whose 二级学院 differs from their gap subject's, in the latest run.
+    Read from the stored assignments; the 二级学院 of each subject and post unit is asked once."""
+    from zhengai import diagnosis, ownership
 
     runs = diagnosis.runs(store)
     if not runs:
         return []
-    latest = runs[-1]
-    colleges = {r["node"]: r["college"] for r in store.select(query_registry.get("colleges_of").text)}
-    context = {
-        r["gap"]: r for r in store.select(query_registry.get("gap_context").text, {"run": latest.graph})
-    }
+    query = query_registry.get("rule_owned_posts")
+    rows = store.select(query.text, query.bindings({"run": str(runs[-1].graph)}))
     org = ownership.organisation(store)
+    college_query = query_registry.get("college_of")
+    colleges: dict[Node, set[Node]] = {}
+
+    def college(node: Node | None) -> set[Node]:
+        if node is None:
+            return set()
+        if node not in colleges:
+            found = store.select(college_query.text, college_query.bindings({"node": str(node)}))
+            colleges[node] = {r["college"] for r in found}
+        return colleges[node]
+
     out = []
-    for gap, owner in assignment.owners(store, latest.graph).items():
-        if owner.rule > 2 or gap not in context:
+    for r in rows:
+        post = org.posts.get(r["post"])  # type: ignore[arg-type]
+        if post is None:
             continue
-        subject_college = colleges.get(context[gap]["subject"])
-        for o in owner.posts:
-            post_college = colleges.get(o.post.unit) if o.post.unit is not None else None
-            if subject_college and post_college and subject_college != post_college:
-                a, b = org.unit_names.get(post_college, ""), org.unit_names.get(subject_college, "")
-                out.append(Finding("OtherCollege", "warning", owner.id, f"问题 {owner.id} 的责任岗位 {o.post.code} 在「{a}」，对象属于「{b}」",
-                                   f"gap {owner.id}: owning post {o.post.code} sits in '{a}', the subject belongs to '{b}'"))  # fmt: skip
-    return out
+        subject_college, post_college = college(r["subject"]), college(post.unit)
+        if subject_college and post_college and not subject_college & post_college:
+            a = "、".join(sorted(org.unit_names.get(c, "") for c in post_college))  # type: ignore[call-overload]
+            b = "、".join(sorted(org.unit_names.get(c, "") for c in subject_college))  # type: ignore[call-overload]
+            gap_id = str(r["id"])
+            out.append(Finding("OtherCollege", "warning", gap_id, f"问题 {gap_id} 的责任岗位 {post.code} 在「{a}」，对象属于「{b}」",
+                               f"gap {gap_id}: owning post {post.code} sits in '{a}', the subject belongs to '{b}'"))  # fmt: skip
+    return sorted(out, key=lambda f: (f.node, f.message_zh))
 
 
 def locations(store: GraphStore) -> dict[URIRef, Location]:

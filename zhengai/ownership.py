@@ -15,10 +15,11 @@ data provider (the unit behind 数据来源), and the escalation chain up ``org:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from zhengai import query_registry
@@ -229,10 +230,18 @@ def _owning_post(org: Organisation, post_iri: URIRef) -> OwningPost | None:
     return OwningPost(post, True, (), None)
 
 
+MatrixRows = Callable[[list[Node]], dict[Node, list[dict]]]
+
+
 def resolve(
-    store: GraphStore, run: URIRef, gap: URIRef | None = None, org: Organisation | None = None
+    store: GraphStore,
+    run: URIRef,
+    gap: URIRef | None = None,
+    org: Organisation | None = None,
+    matrix_rows: MatrixRows | None = None,
 ) -> dict[Node, Owner]:
-    """The owner of ``gap`` (or of every open gap of ``run``); ``org`` may be given when known."""
+    """The owner of ``gap`` (or of every open gap of ``run``); ``org`` may be given when known.
+    ``matrix_rows`` answers rule 4 for the gaps rules 1–3 left unanswered (default: one query each)."""
     org = org or organisation(store)
     context: dict[Node, dict] = {}
     supervisors: dict[Node, set[str]] = defaultdict(set)
@@ -246,9 +255,12 @@ def resolve(
     # the matrix (rule 4) is asked only for the gaps rules 1–3 left unanswered: one small query
     # per gap is far cheaper than the matrix for every gap of a large run
     unanswered = [g for g in context if not any(g in by_rule[n] for n in (1, 2, 3))]
-    by_rule[4] = defaultdict(list)
-    for g in unanswered:
-        by_rule[4].update(_rule_rows(store, RULES[3][1], run, g))  # type: ignore[arg-type]
+    if matrix_rows is not None:
+        by_rule[4] = defaultdict(list, matrix_rows(unanswered))
+    else:
+        by_rule[4] = defaultdict(list)
+        for g in unanswered:
+            by_rule[4].update(_rule_rows(store, RULES[3][1], run, g))  # type: ignore[arg-type]
     providers: dict[Node, set[str]] = defaultdict(set)
     for g, rows in by_rule[3].items():
         for row in rows:
@@ -271,6 +283,7 @@ def resolve(
 # What the rule queries read: every graph but the observations, targets and diagnosis runs, and of
 # the run only its gaps' identity (type, indicator, subject, status, id).
 SKIPPED_GRAPHS = ("/graph/observations/", "/graph/targets/", "/graph/diagnosis/")
+STATUS = URIRef("https://w3id.org/zhengai/ont#status")
 GAP_PREDICATES = (
     URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
     URIRef("https://w3id.org/zhengai/ont#indicator"),
@@ -289,7 +302,25 @@ def resolve_run(store: GraphStore, run: URIRef) -> dict[Node, Owner]:
         return resolve(store, run)
     graphs = [g for g in store.named_graphs() if not any(s in str(g) for s in SKIPPED_GRAPHS)]
     with copy(graphs, {run: GAP_PREDICATES}) as small:
-        return resolve(small, run)
+
+        def matrix_rows(unanswered: list[Node]) -> dict[Node, list[dict]]:
+            # The copy is ours: leave in it only the gaps rules 1–3 did not answer, and ask the
+            # matrix once for all of them (rule 4 reads open gaps only).
+            keep = set(unanswered)
+            small.change_graph(run, _statuses(small, run, keep), Graph())
+            return _rule_rows(small, RULES[3][1], run, None)
+
+        return resolve(small, run, matrix_rows=matrix_rows)
+
+
+def _statuses(store: GraphStore, run: URIRef, keep: set[Node]) -> Graph:
+    """The zg:status triples of the run's gaps not in ``keep``."""
+    out = Graph()
+    query = query_registry.get("gap_statuses")
+    for r in store.select(query.text, query.bindings({"run": str(run)})):
+        if r["gap"] not in keep:
+            out.add((r["gap"], STATUS, r["status"]))
+    return out
 
 
 def _role_post(org: Organisation, ctx: dict, row: dict) -> Post:

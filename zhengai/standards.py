@@ -32,7 +32,6 @@ from typing import Literal as Lit
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Node
 
 from zhengai import query_registry
 from zhengai.criteria import (
@@ -303,18 +302,22 @@ def _not_checkable(ind: Indicator, exc: NotCheckable, where: Location) -> Proble
     )
 
 
+def reported_periods(store: GraphStore, indicator: URIRef) -> set[int]:
+    """The academic years in which ``indicator`` has observations."""
+    query = query_registry.get("indicator_periods")
+    rows = store.select(query.text, query.bindings({"indicator": str(indicator)}))
+    return {int(str(r["year"])) for r in rows}
+
+
 def compile_period(store: GraphStore, period: int) -> Compiled:
     """Every indicator's standard for ``period``; rows that do not compile become findings."""
     out = Compiled(period)
     locations = indicator_locations(store)
     by_indicator = targets(store, period)
-    observed: dict[Node, set[int]] = {}
-    for r in store.select(query_registry.get("indicator_periods").text):
-        observed.setdefault(r["indicator"], set()).add(int(str(r["year"])))
     for ind in indicators(store):
         where = locations.get(ind.code, Location())
         every = every_years(ind.frequency)
-        if not is_due(period, every, observed.get(ind.iri, set())):
+        if every > 1 and not is_due(period, every, reported_periods(store, ind.iri)):
             out.not_due.append(ind.code)
             out.findings.append(
                 Problem(
