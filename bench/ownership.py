@@ -4,7 +4,8 @@
 
 Prints p50 and p95 of `owner` for one gap (in-process: the four rule queries bound to the gap,
 plus the organisation and context), of `mine` for the unit owning the most gaps (all rules for
-every open gap of the run, then the filter), and the time of `audit`.
+every open gap of the run, then the filter), the time of `audit`, of a reassignment, and of a
+unit head's first `GET /gaps` (a fresh API service, in-process).
 """
 
 from __future__ import annotations
@@ -97,6 +98,26 @@ def main() -> None:
             print(
                 f"reassignment after a reload (no owner changed): {time.perf_counter() - t:.2f}s, {len(changes)} changes"
             )
+    first_gaps_request(args.store, unit)
+
+
+def first_gaps_request(store: Path, unit: str) -> None:
+    """A unit head's first GET /gaps on a freshly started service (nothing cached yet)."""
+    from fastapi.testclient import TestClient
+    from zhengai.api.app import create_app
+    from zhengai.api.roles import Tokens
+    from zhengai.api.service import Settings
+
+    tokens = Tokens.from_env_text(f"unit_head:bench-head:{unit}")
+    with TestClient(create_app(store, Settings(tokens=tokens, query_workers=1))) as client:
+        t = time.perf_counter()
+        response = client.get("/gaps", params={"limit": 100}, headers={"Authorization": "Bearer bench-head"})
+        took = time.perf_counter() - t
+        t = time.perf_counter()
+        client.get("/gaps", params={"limit": 100, "cursor": 100}, headers={"Authorization": "Bearer bench-head"})
+        again = time.perf_counter() - t
+    total = response.json().get("total")
+    print(f"unit head ({unit}) first GET /gaps: {took * 1000:.0f} ms ({total} gaps), next page {again * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
