@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
+from rdflib import URIRef
 from zhengai.loaders.subjects import STUDENTS_GRAPH, SUBJECTS_GRAPH, TEACHERS_GRAPH
 
 from zhengai import __version__, criteria_report, diagnosis, lifecycle, ownership, query_registry, reports
@@ -35,7 +36,14 @@ Severity = Literal["red", "yellow", "missing", "closed"]
 Status = Literal["new", "persisting", "closed"]
 Level = Literal["学校", "专业", "课程", "教师", "学生"]
 LifecycleState = Literal[
-    "new", "assigned", "measured", "rejected", "accepted", "closed-by-review", "closed-by-data", "resolved-by-data"
+    "new",
+    "assigned",
+    "measured",
+    "rejected",
+    "accepted",
+    "closed-by-review",
+    "closed-by-data",
+    "resolved-by-data",
 ]
 SUBJECT_CLASSES = {
     "学校": (ZG.School, SUBJECTS_GRAPH),
@@ -184,7 +192,9 @@ def load(
         File(description="A workbook (.xlsx, .csv) or an RDF file (.ttl, .nt, .nq, .trig, .jsonld)."),
     ],
     kind: Annotated[
-        Literal["matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf"]
+        Literal[
+            "matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf"
+        ]
         | None,
         Form(description="What the file holds; detected when left out."),
     ] = None,
@@ -323,8 +333,20 @@ def _visible(
     return False
 
 
-def _needs_owners(who: Principal, unit: str | None) -> bool:
-    return unit is not None or not who.sees_all_gaps
+def _owners_for(
+    svc: Service, who: Principal, run: URIRef, unit: str | None, everyone: bool
+) -> dict[str, ownership.Owner]:
+    """The owners a listing needs: every gap's when asked for, else only those of the gaps the
+    unit filter or the caller's scope can show (one small query on the stored assignments)."""
+    if everyone:
+        return svc.owners(run)
+    if who.role == "unit_head":
+        mine = svc.owned(run, unit=who.unit)
+        return mine if unit is None else {i: o for i, o in mine.items() if ownership.owns(o, unit=unit)}
+    if who.role == "teacher":
+        mine = svc.owned(run, person=who.person)
+        return mine if unit is None else {i: o for i, o in mine.items() if ownership.owns(o, unit=unit)}
+    return svc.owned(run, unit=unit) if unit is not None else {}
 
 
 def _gap_item(
@@ -359,7 +381,9 @@ def gaps(
     state: Annotated[
         LifecycleState | None, Query(description="Lifecycle state (improvement measures and reviews).")
     ] = None,
-    overdue: Annotated[bool | None, Query(description="Only gaps whose measure is past due (or not).")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Only gaps whose measure is past due (or not).")
+    ] = None,
     owners: Annotated[bool, Query(description="Resolve each gap's owner (slower on a large run).")] = False,
     limit: Limit = 100,
     cursor: Cursor = 0,
@@ -369,7 +393,7 @@ def gaps(
     run = svc.run_for(period)
     rows = svc.gap_rows(run.graph)
     people = svc.people()
-    resolved = svc.owners(run.graph) if owners or _needs_owners(who, unit) else {}
+    resolved = _owners_for(svc, who, run.graph, unit, owners)
     chosen = [
         r for r in rows
         if (level is None or r.level == level) and (system is None or r.system == system)
@@ -378,13 +402,18 @@ def gaps(
         and (unit is None or ownership.owns(resolved.get(r.id), unit=unit))
         and _visible(who, r, resolved.get(r.id), people)
     ]  # fmt: skip
-    states = svc.states(run.graph)
-    chosen = [
-        r
-        for r in chosen
-        if (state is None or states[r.id].state == state) and (overdue is None or states[r.id].overdue == overdue)
-    ]
+    if state is not None or overdue is not None:
+        states = svc.states(run.graph)
+        chosen = [
+            r
+            for r in chosen
+            if (state is None or states[r.id].state == state)
+            and (overdue is None or states[r.id].overdue == overdue)
+        ]
     result = page(chosen, limit, cursor)
+    if state is None and overdue is None:  # only the page's gaps need a state
+        shown: list[reports.GapRow] = result["items"]  # type: ignore[assignment]
+        states = lifecycle.statuses(svc.store, run.graph, shown)
     result["items"] = [_gap_item(r, resolved.get(r.id), states.get(r.id)) for r in result["items"]]  # type: ignore[union-attr]
     return {**result, "run": str(run.graph).rsplit("/", 1)[-1]}
 
@@ -428,14 +457,12 @@ def owned(
                 "部门负责人只能查看本部门的问题", "a unit head may only ask for their own unit's gaps"
             )
     run = svc.run_for(period)
-    resolved = svc.owners(run.graph)
+    resolved = svc.owned(run.graph, **{kind: code})
     people = svc.people()
     chosen = [
         _gap_item(r, resolved.get(r.id))
         for r in svc.gap_rows(run.graph)
-        if r.severity != "closed"
-        and ownership.owns(resolved.get(r.id), **{kind: code})
-        and _visible(who, r, resolved.get(r.id), people)
+        if r.severity != "closed" and r.id in resolved and _visible(who, r, resolved.get(r.id), people)
     ]
     return {**page(chosen, limit, cursor), "run": str(run.graph).rsplit("/", 1)[-1]}
 

@@ -117,6 +117,21 @@ class Service:
     def organisation(self) -> ownership.Organisation:
         return self.cached(("org",), lambda: ownership.organisation(self.store))
 
+    def owned(
+        self, run: URIRef, *, unit: str | None = None, person: str | None = None, post: str | None = None
+    ) -> dict[str, ownership.Owner]:
+        """The gaps one unit, person or post owns, from the stored assignments (one small query),
+        else filtered from every owner."""
+        who = {"unit": unit, "person": person, "post": post}
+
+        def find() -> dict[str, ownership.Owner]:
+            found = assignment.owned(self.store, run, **who)
+            if found is not None:
+                return found
+            return {i: o for i, o in self.owners(run).items() if ownership.owns(o, **who)}
+
+        return self.cached(("owned", run, unit, person, post), find)
+
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
         found = assignment.owners(self.store, run, gap, org=self.organisation())
         return next(iter(found.values()), None)
