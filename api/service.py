@@ -105,7 +105,10 @@ class Service:
 
     def states(self, run: URIRef) -> dict[str, lifecycle.Status]:
         """Every gap's lifecycle state, once per run and store generation."""
-        return self.cached(("states", run), lambda: lifecycle.statuses(self.store, run, self.gap_rows(run)))
+        return self.cached(
+            ("states", run),
+            lambda: lifecycle.statuses(self.store, run, self.gap_rows(run), self.owned_ids(run)),
+        )
 
     def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
         """Every open gap's owner, resolved once per run and store generation."""
@@ -116,6 +119,10 @@ class Service:
 
     def organisation(self) -> ownership.Organisation:
         return self.cached(("org",), lambda: ownership.organisation(self.store))
+
+    def owned_ids(self, run: URIRef) -> set[str]:
+        """The ids of the run's gaps that have an owner (for their lifecycle state)."""
+        return self.cached(("owned-ids", run), lambda: lifecycle.owned_ids(self.store, run))
 
     def owned(
         self, run: URIRef, *, unit: str | None = None, person: str | None = None, post: str | None = None
