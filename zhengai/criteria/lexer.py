@@ -139,7 +139,7 @@ class _Reader:
             if den and num is not None:
                 self._quantity(m.end(), _fraction(num, den), "percent", m[0], fraction=True)
                 return True
-        if not text[pos].isdigit():
+        if not text[pos].isdecimal():  # what _DECIMAL reads; ² and ፩ are not
             after_cmp = prev is not None and prev.type in ("CMP", "RANGE")
             m = _CN_NUMBER.match(text, pos)
             if m:
@@ -307,7 +307,7 @@ class _Reader:
 
     def _digit_follows(self) -> bool:
         rest = self.text[self.pos + 1 :].lstrip(" ")
-        return bool(rest) and (rest[0].isdigit() or bool(_WORD_FRACTION.match(rest)))
+        return bool(rest) and (rest[0].isdecimal() or bool(_WORD_FRACTION.match(rest)))
 
 
 def _fraction(numerator: int, denominator: int) -> Decimal:
