@@ -3,6 +3,7 @@ per-gap rule queries, readers take them, and a reload that changes an owner is r
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from conftest import SAMPLE, generated_store, write_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rdflib import URIRef
 from zhengai.loaders.table import read_sheets
 
 from zhengai import assignment, diagnosis, ownership, query_registry
@@ -36,6 +38,23 @@ def _same(store: OxigraphStore) -> None:
         assert set(stored) == set(bulk) and stored
         per_gap = _per_gap(store, run)
         assert {g: o.as_dict() for g, o in stored.items()} == {g: o.as_dict() for g, o in per_gap.items()}
+        _lists_agree(store, run.graph)
+
+
+def _lists_agree(store: OxigraphStore, run: URIRef) -> None:
+    """Each stored answer lists exactly the gaps that point at it, and no answer is left unused."""
+    pointing: dict[str, set[str]] = {}
+    for r in store.select(
+        "PREFIX zg: <https://w3id.org/zhengai/ont#> PREFIX dcterms: <http://purl.org/dc/terms/>"
+        " SELECT ?run ?a ?gap ?id WHERE { GRAPH ?run { ?gap zg:assignment ?a ; dcterms:identifier ?id } }",
+        {"run": run},
+    ):
+        pointing.setdefault(str(r["a"]), set()).add(f"{r['id']} {r['gap']}")
+    listed = {
+        str(r["a"]): {f"{i} {g}" for i, g in json.loads(str(r["gaps"]))}
+        for r in store.select(query_registry.get("answer_gap_lists").text, {"run": run})
+    }
+    assert listed == pointing
 
 
 @pytest.fixture
@@ -62,6 +81,14 @@ def test_stored_owners_equal_the_per_gap_queries_on_generated_colleges(
         for period in diagnosis.available_periods(store):
             diagnosis.diagnose(store, period)
         _same(store)
+
+
+def test_gaps_with_the_same_owners_share_one_stored_answer(diagnosed: OxigraphStore) -> None:
+    run = diagnosis.latest_run(diagnosed, 2025)
+    assert run is not None
+    stored = assignment.stored(diagnosed, run.graph)
+    answers = diagnosed.select(query_registry.get("answer_gap_lists").text, {"run": run.graph})
+    assert len({assignment.answer_text(o) for o in stored.values()}) == len(answers) < len(stored)
 
 
 def test_mine_reads_the_stored_answers(diagnosed: OxigraphStore) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import SAMPLE, load_sample
+from rdflib import URIRef
 
 from zhengai import diagnosis, query_registry
 from zhengai.errors import QueryError
@@ -58,6 +59,8 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
         "gap_parts": "2025/专业预警-连续/510202",
     }
     samples["gap"] = str(next(g.iri for g in run.gaps if g.id == gap_of.get(name, samples["id"])))
+    answer = "SELECT ?run ?gap ?a WHERE { GRAPH ?run { ?gap <https://w3id.org/zhengai/ont#assignment> ?a } }"
+    samples["a"] = str(store.select(answer, {"gap": URIRef(samples["gap"]), "run": run.graph})[0]["a"])
     bindings = q.bindings({p: samples[p] for p in q.params})
     rows = store.select(q.text, bindings)
     assert rows or "# empty on the sample" in q.text, f"{name} returned nothing on the sample"

@@ -13,7 +13,9 @@ these stored answers; runs written before assignments were stored are resolved o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,30 +31,78 @@ from zhengai.store import GraphStore
 Triple = tuple[Node, Node, Node]
 
 
-def triples(owners: Mapping[Node, ownership.Owner]) -> Iterator[Triple]:
-    """The assignment of every gap in ``owners``."""
+def answer_text(owner: ownership.Owner) -> str:
+    """The stored answer of ``owner``: its record without the gap's id, so that every gap with
+    the same owners shares one answer (the owner depends on indicator, subject and the units
+    governing it: a large run has tens of thousands of gaps and a few hundred answers)."""
+    record = owner.to_record()
+    del record["id"]
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
+def answer_node(run: URIRef, text: str) -> URIRef:
+    """A shared answer's IRI in ``run``, named by its content."""
+    return URIRef(f"{run}/assignment/{hashlib.sha256(text.encode('utf-8')).hexdigest()[:24]}")
+
+
+def gap_list(gaps: Mapping[Node, ownership.Owner]) -> str:
+    """The gaps that share one answer, as stored beside it: ``[[id, gap IRI], …]`` by id."""
+    return json.dumps(sorted([o.id, str(g)] for g, o in gaps.items()), ensure_ascii=False)
+
+
+def triples(run: URIRef, owners: Mapping[Node, ownership.Owner]) -> Iterator[Triple]:
+    """The assignments of the gaps in ``owners``: each gap points at its answer; each distinct
+    answer is written once, with what the "what do I own" queries match on and the list of the
+    gaps that share it (so those queries read a few answers, not every gap)."""
+    for node, (text, shared) in _shared_answers(run, owners).items():
+        for gap in shared:
+            yield gap, ZG.assignment, node
+        yield from _answer_triples(node, next(iter(shared.values())), text)
+        yield node, ZG.gapList, Literal(gap_list(shared), datatype=RDF.JSON)
+
+
+def _shared_answers(
+    run: URIRef, owners: Mapping[Node, ownership.Owner]
+) -> dict[URIRef, tuple[str, dict[Node, ownership.Owner]]]:
+    """Answer node → (its text, the gaps that share it)."""
+    out: dict[URIRef, tuple[str, dict[Node, ownership.Owner]]] = {}
     for gap, owner in owners.items():
-        node = URIRef(f"{gap}/assignment")
-        yield gap, ZG.assignment, node
-        yield node, RDF.type, ZG.Assignment
-        yield node, ZG.ownerRule, Literal(owner.rule)
-        for unit, name in owner.units:
-            yield node, ZG.owningUnit, unit
-            yield node, ZG.owningUnitName, Literal(name)
-        for o in owner.posts:
-            yield node, ZG.owningPost, o.post.iri
-            yield node, ZG.owningPostCode, Literal(o.post.code)
-            if o.post.unit_name:
-                yield node, ZG.owningUnitName, Literal(o.post.unit_name)
-            for number, _ in (*o.post.holders, *o.acting):
-                yield node, ZG.ownerStaffNumber, Literal(number)
-            if o.acting_post is not None:
-                yield node, ZG.owningPostCode, Literal(o.acting_post.code)
-        yield (
-            node,
-            ZG.ownerAnswer,
-            Literal(json.dumps(owner.to_record(), ensure_ascii=False), datatype=RDF.JSON),
-        )
+        text = answer_text(owner)
+        node = answer_node(run, text)
+        out.setdefault(node, (text, {}))[1][gap] = owner
+    return out
+
+
+def _answer_triples(node: URIRef, owner: ownership.Owner, text: str) -> Iterator[Triple]:
+    yield node, RDF.type, ZG.Assignment
+    yield node, ZG.ownerRule, Literal(owner.rule)
+    for unit, name in owner.units:
+        yield node, ZG.owningUnit, unit
+        yield node, ZG.owningUnitName, Literal(name)
+    for o in owner.posts:
+        yield node, ZG.owningPost, o.post.iri
+        yield node, ZG.owningPostCode, Literal(o.post.code)
+        if o.post.unit_name:
+            yield node, ZG.owningUnitName, Literal(o.post.unit_name)
+        for number, _ in (*o.post.holders, *o.acting):
+            yield node, ZG.ownerStaffNumber, Literal(number)
+        if o.acting_post is not None:
+            yield node, ZG.owningPostCode, Literal(o.acting_post.code)
+    yield node, ZG.ownerAnswer, Literal(text, datatype=RDF.JSON)
+
+
+class _Answers:
+    """Reads stored answers, parsing each distinct one once."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, ownership.Owner] = {}
+
+    def owner(self, gap: URIRef, id_: str, text: str) -> ownership.Owner:
+        base = self._parsed.get(text)
+        if base is None:
+            record = json.loads(text)
+            base = self._parsed[text] = ownership.Owner.from_record(gap, {"id": id_, **record})
+        return dataclasses.replace(base, gap=gap, id=id_)
 
 
 def has_assignments(store: GraphStore, run: URIRef) -> bool:
@@ -62,10 +112,18 @@ def has_assignments(store: GraphStore, run: URIRef) -> bool:
 
 def stored(store: GraphStore, run: URIRef, gap: URIRef | None = None) -> dict[Node, ownership.Owner]:
     """The stored owner of ``gap`` (or of every assigned gap of ``run``)."""
+    return {gap: owner for gap, (_node, _text, owner) in _stored(store, run, gap).items()}
+
+
+def _stored(
+    store: GraphStore, run: URIRef, gap: URIRef | None = None
+) -> dict[Node, tuple[URIRef, str, ownership.Owner]]:
+    """Gap → (its answer node, the answer's stored text, the owner)."""
     query = query_registry.get("assignments")
     bindings: dict[str, Node] = {"run": run} if gap is None else {"run": run, "gap": gap}
+    answers = _Answers()
     return {
-        r["gap"]: ownership.Owner.from_record(r["gap"], json.loads(str(r["answer"])))  # type: ignore[arg-type]
+        r["gap"]: (r["a"], str(r["answer"]), answers.owner(r["gap"], str(r["id"]), str(r["answer"])))  # type: ignore[arg-type,misc]
         for r in store.select(query.text, bindings)
     }
 
@@ -96,10 +154,22 @@ def owned(
     )
     query = query_registry.get(f"assigned_to_{name}")
     rows = store.select(query.text, query.bindings({"run": str(run), name: str(value)}))
-    return {
-        str(r["id"]): ownership.Owner.from_record(r["gap"], json.loads(str(r["answer"])))  # type: ignore[arg-type]
-        for r in rows
-    }
+    answers = _Answers()
+    out: dict[str, ownership.Owner] = {}
+    for r in rows:
+        text = str(r["answer"])
+        for id_, gap in _gaps_sharing(store, run, r):
+            out[id_] = answers.owner(gap, id_, text)
+    return out
+
+
+def _gaps_sharing(store: GraphStore, run: URIRef, row: Mapping[str, Node]) -> list[tuple[str, URIRef]]:
+    """(id, gap) of the gaps that share the answer of ``row``: its stored list, else (a run stored
+    before answers were shared) the gaps that point at it."""
+    if "gaps" in row:
+        return [(id_, URIRef(gap)) for id_, gap in json.loads(str(row["gaps"]))]
+    query = query_registry.get("answer_gaps")
+    return [(str(r["id"]), r["gap"]) for r in store.select(query.text, {"run": run, "a": row["a"]})]  # type: ignore[misc]
 
 
 # -- reassignment after a reload of what ownership depends on -------------------------------------
@@ -136,45 +206,89 @@ def reassign(store: GraphStore, cause: URIRef | None = None) -> list[Change]:
     for run in latest.values():
         if not has_assignments(store, run):
             continue
-        before = stored(store, run)
-        after = ownership.resolve_run(store, run)
+        before = _stored(store, run)
+        after = {gap: (answer_text(o), o) for gap, o in ownership.resolve_run(store, run).items()}
         remove, add = Graph(), Graph()
         for gap in sorted(set(before) | set(after), key=str):
-            old, new = before.get(gap), after.get(gap)
-            if old is not None and new is not None and old.as_dict() == new.as_dict():
+            (old_node, old_text, old), (new_text, new) = (
+                before.get(gap, (None, None, None)),
+                after.get(gap, (None, None)),
+            )
+            if (
+                old is not None
+                and new is not None
+                and (old_text == new_text or old.as_dict() == new.as_dict())
+            ):
                 continue
-            if old is not None:
-                for triple in triples({gap: old}):
-                    remove.add(triple)
+            if old_node is not None:
+                remove.add((gap, ZG.assignment, old_node))
             if new is not None:
-                for triple in triples({gap: new}):
-                    add.add(triple)
+                add.add((gap, ZG.assignment, answer_node(run, new_text)))  # type: ignore[arg-type]
             if old is not None:
                 changes.append(Change(run, gap, old.id, old, new))  # type: ignore[arg-type]
-                record = URIRef(f"{gap}/reassignment/{now.strftime('%Y%m%dT%H%M%S%fZ')}")
-                add.add((record, RDF.type, ZG.Reassignment))
-                add.add((record, ZG.reassignedGap, gap))
-                add.add((record, PROV.atTime, Literal(now.isoformat(), datatype=XSD.dateTime)))
-                add.add(
-                    (
-                        record,
-                        ZG.previousAnswer,
-                        Literal(json.dumps(old.to_record(), ensure_ascii=False), datatype=RDF.JSON),
-                    )
-                )
-                if new is not None:
-                    add.add(
-                        (
-                            record,
-                            ZG.ownerAnswer,
-                            Literal(json.dumps(new.to_record(), ensure_ascii=False), datatype=RDF.JSON),
-                        )
-                    )
-                add.add((record, RDFS.comment, Literal(f"{_summary(old)} → {_summary(new)}", lang="zh")))
-                if cause is not None:
-                    add.add((record, PROV.wasInformedBy, cause))
+                add += _change_record(gap, old, new, now, cause)
+        if not remove and not add:
+            continue
+        _rewrite_answers(store, run, before, after, remove, add)
         store.change_graph(run, remove, add)
     return changes
+
+
+def _rewrite_answers(
+    store: GraphStore,
+    run: URIRef,
+    before: Mapping[Node, tuple[URIRef, str, ownership.Owner]],
+    after: Mapping[Node, tuple[str, ownership.Owner]],
+    remove: Graph,
+    add: Graph,
+) -> None:
+    """The shared answers after some gaps moved: those no gap points at any more go, new ones
+    come, and every list of the gaps sharing an answer is rewritten."""
+    old_answers = {node: (text, owner) for node, text, owner in before.values()}
+    new_answers = _shared_answers(run, {gap: owner for gap, (_text, owner) in after.items()})
+    for node in old_answers.keys() - new_answers.keys():
+        text, owner = old_answers[node]
+        for triple in _answer_triples(node, owner, text):
+            remove.add(triple)
+    for node in new_answers.keys() - old_answers.keys():
+        text, shared = new_answers[node]
+        for triple in _answer_triples(node, next(iter(shared.values())), text):
+            add.add(triple)
+    query = query_registry.get("answer_gap_lists")
+    lists = {r["a"]: r["gaps"] for r in store.select(query.text, query.bindings({"run": str(run)}))}
+    for node, listed in lists.items():
+        remove.add((node, ZG.gapList, listed))
+    for node, (_text, shared) in new_answers.items():
+        add.add((node, ZG.gapList, Literal(gap_list(shared), datatype=RDF.JSON)))
+
+
+def _change_record(
+    gap: URIRef, old: ownership.Owner, new: ownership.Owner | None, now: dt.datetime, cause: URIRef | None
+) -> Graph:
+    g = Graph()
+    record = URIRef(f"{gap}/reassignment/{now.strftime('%Y%m%dT%H%M%S%fZ')}")
+    g.add((record, RDF.type, ZG.Reassignment))
+    g.add((record, ZG.reassignedGap, gap))
+    g.add((record, PROV.atTime, Literal(now.isoformat(), datatype=XSD.dateTime)))
+    g.add(
+        (
+            record,
+            ZG.previousAnswer,
+            Literal(json.dumps(old.to_record(), ensure_ascii=False), datatype=RDF.JSON),
+        )
+    )
+    if new is not None:
+        g.add(
+            (
+                record,
+                ZG.ownerAnswer,
+                Literal(json.dumps(new.to_record(), ensure_ascii=False), datatype=RDF.JSON),
+            )
+        )
+    g.add((record, RDFS.comment, Literal(f"{_summary(old)} → {_summary(new)}", lang="zh")))
+    if cause is not None:
+        g.add((record, PROV.wasInformedBy, cause))
+    return g
 
 
 def reassignments(store: GraphStore, gap: URIRef) -> list[dict[str, str]]:

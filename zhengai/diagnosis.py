@@ -17,7 +17,6 @@ Shapes the fast path does not understand (a hand-edited shapes graph) make it re
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,6 +36,7 @@ from zhengai.standards import (
     Standard,
     compile_period,
     grade_node,
+    observation_periods,
     shapes_graph,
     standard_message,
 )
@@ -360,8 +360,7 @@ def gap_parts(store: GraphStore, gap: URIRef) -> list[str]:
 
 
 def available_periods(store: GraphStore) -> list[int]:
-    names = [str(g) for g in store.named_graphs()]
-    return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
+    return observation_periods(store)
 
 
 def _trend(
@@ -620,7 +619,7 @@ def diagnose(
         store.add_large_graph(run.graph, gap_triples(run), Graph())  # no record yet: invisible
         say("确定责任人 / assigning every open gap to its owner")
         owners = ownership.resolve_run(store, run.graph)
-        store.extend_graph(run.graph, assignment.triples(owners), run_record(run, store))
+        store.extend_graph(run.graph, assignment.triples(run.graph, owners), run_record(run, store))
     except BaseException:
         store.drop_graph(shapes_iri)
         store.drop_graph(graph(f"diagnosis/{run_id}"))

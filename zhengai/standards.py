@@ -48,7 +48,7 @@ from zhengai.criteria import (
 from zhengai.errors import Location, Problem
 from zhengai.frequency import every_years, is_due
 from zhengai.loaders.observations import is_percent
-from zhengai.namespaces import LEVELS, RDF, RDFS, SH, SKOS, XSD, ZG, iri
+from zhengai.namespaces import LEVELS, RDF, RDFS, SH, SKOS, XSD, ZG, graph, iri
 from zhengai.store import GraphStore
 
 Kind = Lit["evidence", "boolean", "graded", "words", "none"]
@@ -139,8 +139,12 @@ class Standard:
         return self._as_criterion().red_line
 
     def _as_criterion(self) -> Criterion:
-        return Criterion(text="", kind="graded" if self.kind == "graded" else "words", bands=self.bands,
-                         direction=self.direction)  # type: ignore[arg-type]
+        return Criterion(
+            text="",
+            kind="graded" if self.kind == "graded" else "words",
+            bands=self.bands,
+            direction=self.direction,
+        )  # type: ignore[arg-type]
 
     def line(self, value: Decimal) -> str:
         return threshold_text(value, self.unit or self.indicator.unit, self.unit_word, self.scale)
@@ -302,11 +306,20 @@ def _not_checkable(ind: Indicator, exc: NotCheckable, where: Location) -> Proble
     )
 
 
-def reported_periods(store: GraphStore, indicator: URIRef) -> set[int]:
-    """The academic years in which ``indicator`` has observations."""
-    query = query_registry.get("indicator_periods")
-    rows = store.select(query.text, query.bindings({"indicator": str(indicator)}))
-    return {int(str(r["year"])) for r in rows}
+def observation_periods(store: GraphStore) -> list[int]:
+    """The academic years that have an observation graph."""
+    names = [str(g) for g in store.named_graphs()]
+    return sorted(int(m[1]) for n in names if (m := re.search(r"/graph/observations/(\d{4})$", n)))
+
+
+def reported_periods(store: GraphStore, indicator: URIRef, periods: list[int] | None = None) -> set[int]:
+    """The academic years (of ``periods``, default all loaded) in which ``indicator`` has observations."""
+    query = query_registry.get("indicator_reported")
+    return {
+        p
+        for p in (observation_periods(store) if periods is None else periods)
+        if store.select(query.text, {"observations": graph(f"observations/{p}"), "indicator": indicator})
+    }
 
 
 def compile_period(store: GraphStore, period: int) -> Compiled:
@@ -314,10 +327,11 @@ def compile_period(store: GraphStore, period: int) -> Compiled:
     out = Compiled(period)
     locations = indicator_locations(store)
     by_indicator = targets(store, period)
+    loaded = observation_periods(store)
     for ind in indicators(store):
         where = locations.get(ind.code, Location())
         every = every_years(ind.frequency)
-        if every > 1 and not is_due(period, every, reported_periods(store, ind.iri)):
+        if every > 1 and not is_due(period, every, reported_periods(store, ind.iri, loaded)):
             out.not_due.append(ind.code)
             out.findings.append(
                 Problem(
@@ -504,7 +518,8 @@ def _describe(s: Standard) -> tuple[str, str]:
         way = "（越低越好）" if s.direction == "lower" else ""
         zh = f"「{s.indicator.label}」{who}：{'，'.join(parts)}{way}（{s.period} 学年目标）"
         lines_en = ", ".join(
-            p.replace("目标值", "target").replace("底线值", "bottom line").replace("档线", "line") for p in parts
+            p.replace("目标值", "target").replace("底线值", "bottom line").replace("档线", "line")
+            for p in parts
         )
         return zh, f"'{s.indicator.label}'{who_en}: {lines_en}" + (" (lower is better)" if way else "")
     zh, en = reading(s.criterion)
