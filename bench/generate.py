@@ -11,6 +11,15 @@ per (indicator, subject) with a grade that drifts year to year; some sit exactly
 and a few are missing, so the diagnosis sees every case.
 
 Subjects per level: the school; every major; every course; every teacher; every class.
+
+Planted for the tests (on by default; ``--no-plants`` leaves them out):
+
+* the first course's 课程负责人 is named only on its course row: a teacher who holds no post, and
+  the first checkable course indicator names 课程负责人 as its 责任岗位 and fails for that course
+  in the last year;
+* an indicator monitored every few years (监测时间及频率: 5年) is reported only in the years it is
+  due, from the first year on;
+* ``--silent-level 教师`` (or another level): that level reports nothing in the last year.
 """
 
 from __future__ import annotations
@@ -22,11 +31,15 @@ import sys
 import time
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import make_sample
+
+from zhengai.frequency import every_years
+
+LEAD = ("T90001", "孔明亮")  # a teacher with no post: the first course's 课程负责人, on its row only
 
 COLLEGE_NAMES = [
     "智能制造",
@@ -58,6 +71,17 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[object]
     ws.append(headers)
     for row in rows:
         ws.append(row)
+
+
+def _set_cell(path: Path, sheet: str, code: str, header: str, value: object) -> None:
+    """Set one cell of the catalogue: the row of indicator ``code``, the column ``header``."""
+    wb = load_workbook(path)
+    rows = list(wb[sheet].iter_rows())
+    head = next(i for i, r in enumerate(rows) if any(c.value == "编码" for c in r))
+    column = next(c.column for c in rows[head] if c.value == header)
+    row = next(r for r in rows[head + 1 :] if r[0].value == code)
+    wb[sheet].cell(row=row[0].row, column=column, value=value)
+    wb.save(path)
 
 
 def _name(rng: random.Random) -> str:
@@ -98,6 +122,12 @@ class College:
             self.students.append((f"S{i + 1:06d}", major, klass))
         self.classes = list(dict.fromkeys(self.classes))
         self.indicators: dict[str, list[dict[str, object]]] = {}
+        self.plants = getattr(args, "plants", True)
+        self.silent_level: str | None = getattr(args, "silent_level", None)
+        if self.plants:
+            college = next(m[2] for m in self.majors if m[0] == self.courses[0][2])
+            self.teachers.append((*LEAD, college))
+        self.lead_indicator: str | None = None
 
     # -- workbooks --------------------------------------------------------------------------------
 
@@ -109,6 +139,13 @@ class College:
         )  # the default 五纵五横
         written.append(out / "监测指标.xlsx")
         self.indicators = make_sample.catalogue(written[1])
+        if self.plants:
+            self.lead_indicator = next(
+                str(i["code"])
+                for i in self.indicators["课程"]
+                if make_sample._kind(i["criterion"])  # type: ignore[arg-type]
+            )
+            _set_cell(written[1], "课程", self.lead_indicator, "责任岗位", "课程负责人")
         written.append(self.org(out / "组织.xlsx"))
         written.append(self.subjects(out / "对象.xlsx"))
         first = 2025 - self.args.years + 1
@@ -202,7 +239,7 @@ class College:
         )
         people, holders = [], [p[2] for p in posts if p[2] not in vacant]
         for i, (no, name, _) in enumerate(self.teachers):
-            people.append([no, name, holders[i] if i < len(holders) else None])
+            people.append([no, name, holders[i] if i < len(holders) and no != LEAD[0] else None])
         _sheet(wb, "人员", ["工号", "姓名", "岗位识别编码"], people)
         self.sections = sections
         wb.save(path)
@@ -215,8 +252,11 @@ class College:
         _sheet(
             wb,
             "课程",
-            ["课程代码", "课程名称", "所属专业", "教研室"],
-            [[c, n, m, self.sections[m]] for c, n, m in self.courses],
+            ["课程代码", "课程名称", "所属专业", "教研室", "课程负责人"],
+            [
+                [c, n, m, self.sections[m], LEAD[0] if self.plants and c == self.courses[0][0] else None]
+                for c, n, m in self.courses
+            ],
         )
         _sheet(wb, "教师", ["工号", "姓名", "所属部门"], [list(t) for t in self.teachers])
         _sheet(
@@ -239,7 +279,12 @@ class College:
         state = random.Random(self.args.seed)  # the same starting grades every year, then drift
         rows: list[list[object]] = []
         for level, infos in self.indicators.items():
+            if level == self.silent_level and year == 2025:
+                continue
             for info in infos:
+                every = every_years(info.get("frequency"))  # type: ignore[arg-type]
+                if self.plants and every > 1 and (year - first) % every:
+                    continue  # reported only in the years it is due
                 criterion = info["criterion"]
                 kind = make_sample._kind(criterion)  # type: ignore[arg-type]
                 graded = kind in ("grade", "ratio")
@@ -252,7 +297,10 @@ class College:
                     )
                     for _ in range(year - first):
                         grade = make_sample._next_grade(grade, graded, rng)
-                    if rng.random() < 0.04:
+                    planted = (info["code"], subject, year) == (self.lead_indicator, self.courses[0][0], 2025)
+                    if planted:
+                        grade = "C" if graded else "unmet"
+                    if rng.random() < 0.04 and not planted:
                         continue
                     if kind is None:
                         value: tuple[object, ...] = (round(rng.uniform(0.2, 0.95), 2), None, None)
@@ -302,6 +350,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--courses", type=int, default=3000)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-plants", dest="plants", action="store_false", help="Plant nothing for the tests."
+    )
+    parser.add_argument("--silent-level", help="A level (e.g. 教师) that reports nothing in the last year.")
     parser.add_argument("--out", type=Path, default=Path("bench/out/large"))
     args = parser.parse_args(argv)
     started = time.perf_counter()

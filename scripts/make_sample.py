@@ -499,7 +499,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in TEACHER_ROWS],
         [r[:3] for r in TEACHER_ROWS],
         (1, 2),
-        [{"checkpoint": r[2], "criterion": None, "source": r[4]} for r in TEACHER_ROWS],
+        [{"checkpoint": r[2], "criterion": None, "source": r[4], "frequency": r[3]} for r in TEACHER_ROWS],
     )
     add(
         "学生",

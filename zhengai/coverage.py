@@ -40,7 +40,14 @@ def _provider(org: Organisation, text: str | None) -> str:
         if name in text or (stem and stem in text):
             head = org.posts.get(org.heads.get(unit))  # type: ignore[arg-type]
             holders = "、".join(f"{n}（{no}）" for no, n in head.holders) if head else ""
-            found.append(f"{name}" + (f" {head.code} {holders}" if head else ""))
+            post = (
+                f"{head.code} {holders}"
+                if head and holders
+                else f"{head.code}（空缺 / vacant）"
+                if head
+                else ""
+            )
+            found.append(f"{name} {post}".strip())
     return "；".join(found) or text
 
 
