@@ -13,7 +13,7 @@ these stored answers; runs written before assignments were stored are resolved o
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -102,7 +102,9 @@ class _Answers:
         if base is None:
             record = json.loads(text)
             base = self._parsed[text] = ownership.Owner.from_record(gap, {"id": id_, **record})
-        return dataclasses.replace(base, gap=gap, id=id_)
+        owner = copy.copy(base)  # shares the answer's lists: readers do not change them
+        owner.gap, owner.id = gap, id_
+        return owner
 
 
 def has_assignments(store: GraphStore, run: URIRef) -> bool:
