@@ -676,7 +676,14 @@ def _print_owned(
         o = owners.get(r.id)
         posts = "、".join(p.post.code + ("（空缺）" if p.vacant else "") for p in o.posts) if o else ""
         rule = f"{o.rule} {o.rule_zh}" if o else ""
-        cells = [r.id, reports.SEVERITY_LABEL.get(r.severity, r.severity), r.status, rule, posts, r.message_zh]
+        cells = [
+            r.id,
+            reports.SEVERITY_LABEL.get(r.severity, r.severity),
+            r.status,
+            rule,
+            posts,
+            r.message_zh,
+        ]
         if states:
             st = states.get(r.id)
             cells.append(f"{st.state}{' 逾期 overdue' if st.overdue else ''}" if st else "")
@@ -759,7 +766,9 @@ def gaps(
         with _open() as store:
             info = _diagnosed_period(store, period)
             rows, owners = _owned(store, info.period)
-            states = lifecycle.statuses(store, info.graph, rows, {i for i, o in owners.items() if o.posts or o.units})
+            states = lifecycle.statuses(
+                store, info.graph, rows, {i for i, o in owners.items() if o.posts or o.units}
+            )
     except ZhengaiError as exc:
         raise _fail(exc) from None
     chosen = [

@@ -41,7 +41,10 @@ RULES = (
     (4, "owner_rule4_matrix", "五纵五横默认责任单位", "the default units of the matrix"),
 )
 HOW = {
-    "subject-role": ("对象表中该对象这一行写明的该角色人员", "the person the subject's own row names in that role"),
+    "subject-role": (
+        "对象表中该对象这一行写明的该角色人员",
+        "the person the subject's own row names in that role",
+    ),
     "bound-subject": ("岗位的负责对象就是该对象", "the post is bound to the subject"),
     "bound-governing": ("岗位负责管辖该对象的单位", "the post is bound to a unit governing the subject"),
     "unit-governing": ("岗位所在单位管辖该对象", "the post's unit governs the subject"),

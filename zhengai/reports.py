@@ -10,16 +10,19 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, astuple, dataclass
 from decimal import Decimal
 from urllib.parse import unquote
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF
 from rich.table import Table
 
 from zhengai import query_registry
-from zhengai.diagnosis import format_value
+from zhengai.diagnosis import Gap, _decimal, format_value
 from zhengai.namespaces import LEVELS, SYSTEMS
+from zhengai.standards import one_line
 from zhengai.store import GraphStore
 
 FORMATS = ("table", "csv", "json", "md")
@@ -76,7 +79,12 @@ def grade_key(grade: object) -> str:
 
 
 def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) -> list[GapRow]:
-    """The gaps of a run (or the one gap ``gap_id``) as a person reads them."""
+    """The gaps of a run (or the one gap ``gap_id``) as a person reads them: every gap from the
+    rows stored with the run, else (one gap, or a run stored before rows were) from its triples."""
+    if gap_id is None:
+        stored = _stored_rows(store, run_graph)
+        if stored is not None:
+            return stored
     query = query_registry.get("run_gaps")
     values = {"run": str(run_graph)} if gap_id is None else {"run": str(run_graph), "id": gap_id}
     rows = store.select(query.text, query.bindings(values))
@@ -92,7 +100,7 @@ def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) ->
                 level=str(r.get("levelName", "")),
                 system=str(r.get("systemName", "")),
                 indicator=str(r.get("code", _tail(r["indicator"]))),
-                label=str(r.get("label", "")),
+                label=one_line(str(r.get("label", ""))),
                 subject=str(r["id"]).split("/", 2)[-1],
                 severity=SEVERITY_KEYS.get(_tail(r["severity"]), "") if "severity" in r else "closed",
                 grade=grade_key(r["grade"]) if "grade" in r else "",
@@ -105,10 +113,85 @@ def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) ->
                 message_en=str(r.get("messageEn", "")),
             )
         )
+    return _ordered(out)
+
+
+def _ordered(rows: list[GapRow]) -> list[GapRow]:
     order = {"red": 0, "yellow": 1, "missing": 2, "closed": 3}
     level_order = {name: n for n, name in enumerate(LEVELS)}
     return sorted(
-        out, key=lambda g: (order.get(g.severity, 9), level_order.get(g.level, 9), g.indicator, g.subject)
+        rows, key=lambda g: (order.get(g.severity, 9), level_order.get(g.level, 9), g.indicator, g.subject)
+    )
+
+
+def _stored_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow] | None:
+    query = query_registry.get("run_gap_rows")
+    found = store.select(query.text, query.bindings({"run": str(run_graph)}))
+    if not found:
+        return None
+    return [GapRow(*r) for r in json.loads(str(found[0]["rows"]))]
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What a row shows of an indicator or warning rule (``queries/indicator_labels.rq``)."""
+
+    code: str
+    label: str
+    level: str
+    system: str
+
+
+def indicator_labels(store: GraphStore) -> dict[URIRef, Labels]:
+    query = query_registry.get("indicator_labels")
+    return {
+        r["indicator"]: Labels(
+            str(r["code"]), one_line(str(r["label"])), str(r["levelName"]), str(r.get("systemName", ""))
+        )
+        for r in store.select(query.text)
+    }  # type: ignore[misc]
+
+
+def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels]) -> list[GapRow]:
+    """The rows of a run's gaps as they are stored with it: what ``run_gaps.rq`` reads back from
+    the gaps' triples and ``labels`` (``tests/test_reports.py`` holds the two equal)."""
+    out = []
+    for gap in gaps:
+        unit = gap.unit or "count"
+        named = labels.get(gap.indicator)
+        closed = gap.status == "closed"
+        out.append(
+            GapRow(
+                id=gap.id,
+                period=gap.period,
+                level=named.level if named else "",
+                system=named.system if named else "",
+                indicator=named.code if named else _tail(gap.indicator),
+                label=named.label if named else "",
+                subject=gap.id.split("/", 2)[-1],
+                severity="closed" if closed else SEVERITY_KEYS.get(_tail(gap.severity), ""),
+                grade="" if closed or gap.grade is None else grade_key(gap.grade),
+                value="" if closed or gap.value is None else format_value(gap.value, unit),
+                threshold=""
+                if closed or gap.threshold is None
+                else format_value(_decimal(gap.threshold), unit),
+                status=gap.status,
+                trend=gap.trend or "",
+                suggested_target=""
+                if gap.suggested_target is None
+                else format_value(_decimal(gap.suggested_target), unit),
+                message_zh=gap.message_zh,
+                message_en=gap.message_en,
+            )
+        )
+    return _ordered(out)
+
+
+def rows_literal(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels]) -> Literal:
+    """The rows of a run's gaps as one rdf:JSON literal, stored with the run's report."""
+    return Literal(
+        json.dumps([astuple(r) for r in rows_of(gaps, labels)], ensure_ascii=False, separators=(",", ":")),
+        datatype=RDF.JSON,
     )
 
 

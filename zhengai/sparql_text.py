@@ -35,7 +35,11 @@ def unescape(text: str) -> str:
 
 def tokens(text: str) -> list[tuple[str, str]]:
     """(kind, text) of every token but comments, after unescaping."""
-    return [(m.lastgroup, m.group()) for m in TOKEN.finditer(unescape(text)) if m.lastgroup not in ("comment", None)]
+    return [
+        (m.lastgroup, m.group())
+        for m in TOKEN.finditer(unescape(text))
+        if m.lastgroup not in ("comment", None)
+    ]
 
 
 def _group_start(query: str) -> int:

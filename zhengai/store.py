@@ -225,7 +225,9 @@ class OxigraphStore:
             raise StoreError(f"命名图已存在：{name}", f"graph already exists: {name}")
         self.extend_graph(name, body, record)
 
-    def working_copy(self, graphs: Iterable[URIRef], partial: Mapping[URIRef, Iterable[URIRef]]) -> OxigraphStore:
+    def working_copy(
+        self, graphs: Iterable[URIRef], partial: Mapping[URIRef, Iterable[URIRef]]
+    ) -> OxigraphStore:
         """An in-memory store with ``graphs`` whole and, of each graph in ``partial``, only the
         triples of the given predicates: a small working set for queries that read a few graphs of
         a large store (copied natively, as N-Triples)."""

@@ -8,6 +8,7 @@ derive where each gap stands (``state``) from them and from the stored runs.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -325,7 +326,11 @@ def owned_ids(store: GraphStore, run: URIRef) -> set[str]:
     """The ids of the run's gaps whose owner names a unit or a post (one light query)."""
     if not assignment.has_assignments(store, run):  # a run stored before owners were data
         return {o.id for o in ownership.resolve(store, run).values() if o.posts or o.units}
-    query = query_registry.get("owned_gaps")
+    query = query_registry.get("owned_gap_lists")
+    lists = store.select(query.text, query.bindings({"run": str(run)}))
+    if lists:
+        return {id_ for r in lists if r["owned"].toPython() for id_, _gap in json.loads(str(r["gaps"]))}  # type: ignore[union-attr]
+    query = query_registry.get("owned_gaps")  # a run stored before answers listed their gaps
     return {str(r["id"]) for r in store.select(query.text, query.bindings({"run": str(run)}))}
 
 
