@@ -64,7 +64,7 @@ def _check_visible(svc: Service, who: Principal, gap_id: str) -> None:
     run_graph, gap_iri = svc.find_gap(gap_id)
     row = svc.gap_row(run_graph, gap_id)
     owner = svc.owner(run_graph, gap_iri) if row is not None and row.severity != "closed" else None
-    if row is None or not _visible(who, row, owner, svc.people()):
+    if row is None or not _visible(who, row, owner):
         raise AccessError("无权查看此问题", "you may not see this gap")
 
 

@@ -318,11 +318,11 @@ def diagnosis_summary(svc: ServiceDep, who: PrincipalDep, run_id: str) -> dict[s
 
 
 def _visible(
-    who: Principal, row: reports.GapRow, owner: ownership.Owner | None, people: frozenset[str]
+    who: Principal, row: reports.GapRow, owner: ownership.Owner | None
 ) -> bool:
     """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own.
-    A gap about one teacher or student (``people``: their codes) is personal data."""
-    if row.subject in people and not who.sees_people:
+    A gap about one teacher or student (its row says so) is personal data."""
+    if row.personal and not who.sees_people:
         return False
     if who.sees_all_gaps:
         return True
@@ -392,7 +392,6 @@ def gaps(
     who.require("gaps")
     run = svc.run_for(period)
     rows = svc.gap_rows(run.graph)
-    people = svc.people()
     resolved = _owners_for(svc, who, run.graph, unit, owners)
     chosen = [
         r for r in rows
@@ -400,7 +399,7 @@ def gaps(
         and (severity is None or r.severity == severity) and (status is None or r.status == status)
         and (indicator is None or r.indicator == indicator)
         and (unit is None or ownership.owns(resolved.get(r.id), unit=unit))
-        and _visible(who, r, resolved.get(r.id), people)
+        and _visible(who, r, resolved.get(r.id))
     ]  # fmt: skip
     if state is not None or overdue is not None:
         states = svc.states(run.graph)
@@ -427,7 +426,7 @@ def gap(svc: ServiceDep, who: PrincipalDep, gap_id: str) -> dict[str, object]:
     if row is None:
         raise DiagnosisError(f"没有问题「{gap_id}」", f"no gap '{gap_id}'")
     owner = svc.owner(run_graph, gap_iri) if row.severity != "closed" else None
-    if not _visible(who, row, owner, svc.people()):
+    if not _visible(who, row, owner):
         raise AccessError("无权查看此问题", "you may not see this gap")
     parts = diagnosis.gap_parts(svc.store, gap_iri)  # a warning rule's gaps: the same subject's
     return {**dataclasses.asdict(row), "owner": owner.as_dict() if owner else None, "parts": parts}
@@ -458,11 +457,10 @@ def owned(
             )
     run = svc.run_for(period)
     resolved = svc.owned(run.graph, **{kind: code})
-    people = svc.people()
     chosen = [
         _gap_item(r, resolved.get(r.id))
         for r in svc.gap_rows(run.graph)
-        if r.severity != "closed" and r.id in resolved and _visible(who, r, resolved.get(r.id), people)
+        if r.severity != "closed" and r.id in resolved and _visible(who, r, resolved.get(r.id))
     ]
     return {**page(chosen, limit, cursor), "run": str(run.graph).rsplit("/", 1)[-1]}
 

@@ -14,11 +14,9 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from rdflib import URIRef
-from zhengai.loaders.subjects import STUDENTS_GRAPH, TEACHERS_GRAPH
 
-from zhengai import assignment, audit, diagnosis, lifecycle, ownership, query_registry, reports
+from zhengai import assignment, audit, diagnosis, lifecycle, ownership, reports
 from zhengai.errors import DiagnosisError
-from zhengai.namespaces import ZG
 from zhengai.store import OxigraphStore
 
 from .query_workers import QueryPool
@@ -142,19 +140,6 @@ class Service:
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
         found = assignment.owners(self.store, run, gap, org=self.organisation())
         return next(iter(found.values()), None)
-
-    def people(self) -> frozenset[str]:
-        """The codes (工号, 学号) of every teacher and student: gaps about them are personal data."""
-
-        def codes() -> frozenset[str]:
-            query = query_registry.get("subjects_in_graph")
-            found = set()
-            for graph, cls in ((TEACHERS_GRAPH, ZG.Teacher), (STUDENTS_GRAPH, ZG.Student)):
-                rows = self.store.select(query.text, {"graph": graph, "class": cls})
-                found |= {str(r["code"]) for r in rows}
-            return frozenset(found)
-
-        return self.cached(("people",), codes)
 
     def audit_report(self) -> audit.Report:
         return self.cached(("audit",), lambda: audit.audit(self.store))

@@ -220,8 +220,10 @@ def test_teacher_sees_own_gaps_only(client: TestClient) -> None:
 
 
 def test_a_students_record_reaches_only_who_may_see_it(client: TestClient) -> None:
-    student_gaps = [g for g in gaps_of(client, "quality_office") if g["subject"] == STUDENT]
-    assert student_gaps
+    every = gaps_of(client, "quality_office")
+    student_gaps = [g for g in every if g["subject"] == STUDENT]
+    assert student_gaps and all(g["personal"] for g in student_gaps)
+    assert not any(g["personal"] for g in every if g["subject"] != STUDENT)  # the sample's other subjects
     gap_id = student_gaps[0]["id"]
     owner = client.get(f"/gaps/{gap_id}", headers=auth("quality_office")).json()["owner"]
     assert "信息工程学院" in str(owner)  # the student's 二级学院 owns it

@@ -61,3 +61,6 @@ def test_stored_rows_equal_the_triples_on_generated_colleges(seed: int, majors: 
         for period in diagnosis.available_periods(store):
             diagnosis.diagnose(store, period)
         assert _same(store)
+        # the generated teachers are subjects of teacher-level indicators: their gaps are personal
+        rows = reports.gap_rows(store, diagnosis.runs(store)[-1].graph)
+        assert any(r.personal for r in rows) and not any(r.personal and r.level != "教师" for r in rows)

@@ -657,9 +657,10 @@ def run_record(run: Run, store: GraphStore) -> Graph:
     report = iri("run", run.id, "report")
     g.add((report, RDF.type, SH.ValidationReport))
     g.add((report, SH.conforms, Literal(not run.gaps)))
-    from zhengai.reports import indicator_labels, rows_literal  # reports reads runs through this module
+    from zhengai.reports import indicator_labels, personal_subjects, rows_literal  # reports reads runs here
 
-    g.add((report, ZG.gapRows, rows_literal([*run.gaps, *run.closed], indicator_labels(store))))
+    rows = rows_literal([*run.gaps, *run.closed], indicator_labels(store), personal_subjects(store))
+    g.add((report, ZG.gapRows, rows))
     g.add((report, PROV.wasGeneratedBy, r))
     return g
 

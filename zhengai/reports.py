@@ -10,13 +10,14 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, astuple, dataclass
 from decimal import Decimal
 from urllib.parse import unquote
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 from rich.table import Table
 
 from zhengai import query_registry
@@ -54,6 +55,7 @@ class GapRow:
     suggested_target: str
     message_zh: str
     message_en: str
+    personal: bool = False  # about one teacher or student: personal data
 
 
 def _tail(node: object) -> str:
@@ -111,6 +113,7 @@ def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) ->
                 suggested_target=format_value(suggested, unit) if suggested is not None else "",  # type: ignore[arg-type]
                 message_zh=str(r.get("messageZh", "")),
                 message_en=str(r.get("messageEn", "")),
+                personal=bool(r["personal"].toPython()),  # type: ignore[union-attr]
             )
         )
     return _ordered(out)
@@ -152,7 +155,12 @@ def indicator_labels(store: GraphStore) -> dict[URIRef, Labels]:
     }  # type: ignore[misc]
 
 
-def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels]) -> list[GapRow]:
+def personal_subjects(store: GraphStore) -> set[Node]:
+    """Every teacher and student: the subjects whose gaps are personal data."""
+    return {r["subject"] for r in store.select(query_registry.get("personal_subjects").text)}
+
+
+def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal: Collection[Node]) -> list[GapRow]:
     """The rows of a run's gaps as they are stored with it: what ``run_gaps.rq`` reads back from
     the gaps' triples and ``labels`` (``tests/test_reports.py`` holds the two equal)."""
     out = []
@@ -182,15 +190,18 @@ def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels]) -> list[GapRow
                 else format_value(_decimal(gap.suggested_target), unit),
                 message_zh=gap.message_zh,
                 message_en=gap.message_en,
+                personal=gap.subject in personal,
             )
         )
     return _ordered(out)
 
 
-def rows_literal(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels]) -> Literal:
+def rows_literal(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal: Collection[Node]) -> Literal:
     """The rows of a run's gaps as one rdf:JSON literal, stored with the run's report."""
     return Literal(
-        json.dumps([astuple(r) for r in rows_of(gaps, labels)], ensure_ascii=False, separators=(",", ":")),
+        json.dumps(
+            [astuple(r) for r in rows_of(gaps, labels, personal)], ensure_ascii=False, separators=(",", ":")
+        ),
         datatype=RDF.JSON,
     )
 
