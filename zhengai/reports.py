@@ -11,7 +11,7 @@ import io
 import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from urllib.parse import unquote
 
@@ -200,7 +200,9 @@ def rows_literal(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal:
     """The rows of a run's gaps as one rdf:JSON literal, stored with the run's report."""
     return Literal(
         json.dumps(
-            [astuple(r) for r in rows_of(gaps, labels, personal)], ensure_ascii=False, separators=(",", ":")
+            [list(vars(r).values()) for r in rows_of(gaps, labels, personal)],
+            ensure_ascii=False,
+            separators=(",", ":"),
         ),
         datatype=RDF.JSON,
     )

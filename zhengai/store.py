@@ -226,11 +226,15 @@ class OxigraphStore:
         self.extend_graph(name, body, record)
 
     def working_copy(
-        self, graphs: Iterable[URIRef], partial: Mapping[URIRef, Iterable[URIRef]]
+        self,
+        graphs: Iterable[URIRef],
+        partial: Mapping[URIRef, Iterable[URIRef]],
+        about: Mapping[URIRef, tuple[URIRef, URIRef]] | None = None,
     ) -> OxigraphStore:
-        """An in-memory store with ``graphs`` whole and, of each graph in ``partial``, only the
-        triples of the given predicates: a small working set for queries that read a few graphs of
-        a large store (copied natively, as N-Triples)."""
+        """An in-memory store with ``graphs`` whole; of each graph in ``partial``, only the triples
+        of the given predicates; and of each graph in ``about``, only the triples about the
+        resources that graph ``g`` names with predicate ``p`` (``about[graph] = (g, p)``): a small
+        working set for queries that read a few graphs of a large store (copied natively)."""
         copy = OxigraphStore(None, ensure_ontology=False)
         for name in graphs:
             node = ox.NamedNode(str(name))
@@ -240,6 +244,17 @@ class OxigraphStore:
             node = ox.NamedNode(str(name))
             for p in predicates:
                 copy._store.bulk_extend(self._store.quads_for_pattern(None, ox.NamedNode(str(p)), None, node))
+        for name, (named_in, predicate) in (about or {}).items():
+            node = ox.NamedNode(str(name))
+            named = {
+                q.object
+                for q in self._store.quads_for_pattern(
+                    None, ox.NamedNode(str(predicate)), None, ox.NamedNode(str(named_in))
+                )
+                if isinstance(q.object, ox.NamedNode)
+            }
+            for resource in named:
+                copy._store.bulk_extend(self._store.quads_for_pattern(resource, None, None, node))
         return copy
 
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
