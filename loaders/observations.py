@@ -78,6 +78,9 @@ def targets_graph(year: int) -> URIRef:
     return graph(f"targets/{year}")
 
 
+SCHOOL_PREFIX = str(iri("school", ""))
+
+
 @dataclass
 class IndicatorInfo:
     iri: URIRef
@@ -88,11 +91,18 @@ class IndicatorInfo:
     denominator: str | None
     lines: dict[str, str] = field(default_factory=dict)
     direction_text: str | None = None
+    data_source: str | None = None
     _compiled: Criterion | bool | None = field(default=False, repr=False)
 
     @property
     def is_percent(self) -> bool:
         return is_percent(self.label, self.criterion, self.denominator)
+
+    @property
+    def school_wide(self) -> bool:
+        """A school-wide total (全校… in its 统计数据分母 or 数据来源): due once, for the school
+        (zhengai.standards.Indicator.school_wide)."""
+        return any(text and "全校" in text for text in (self.denominator, self.data_source))
 
     def compiled(self) -> Criterion | None:
         """The indicator's criterion, or None when it is not machine-checkable (read once)."""
@@ -358,7 +368,9 @@ def _observation(
     g.add((node, ZG.subject, subject))
     g.add((node, ZG.academicYear, Literal(year)))
     g.add((node, ZG.value, value))
-    g.add((subject, ZG.reportsAtLevel, LEVELS[info.level][1]))
+    # the school's own 全校 total does not make it a subject of that level (queries/diagnosis_view.rq)
+    if not (info.school_wide and str(subject).startswith(SCHOOL_PREFIX)):
+        g.add((subject, ZG.reportsAtLevel, LEVELS[info.level][1]))
     raw_text = cell_text(row.raw("value"))
     if raw_text is not None:
         g.add((node, ZG.rawValue, Literal(raw_text)))

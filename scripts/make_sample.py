@@ -509,7 +509,7 @@ def catalogue(path: Path) -> dict[str, list[dict[str, object]]]:
         [list(r) for r in STUDENT_ROWS],
         [r[:4] for r in STUDENT_ROWS],
         (1, 2, 3, 4, 5, 6),
-        [{"checkpoint": r[4], "criterion": None, "source": None} for r in STUDENT_ROWS],
+        [{"checkpoint": r[4], "criterion": None, "source": None, "denominator": r[5]} for r in STUDENT_ROWS],
     )
     wb.save(path)
     return indicators
@@ -962,9 +962,13 @@ def observations(
                     if year == 2025:
                         grade = _next_grade(grade, graded, rng)
                     missing = rng.random() < 0.06
+                    if (info["code"], subject, year) == CLASS_MISSING:
+                        missing = True
+                        rng.uniform(0.2, 0.9)  # the value it would have had: later values stay as they were
                     if missing:
                         expected.append([info["code"], subject, year, "missing"])
-                        gaps.append([info["code"], subject, year, "Info", "missing"])
+                        if not school_wide(info):  # a 全校 total is due for the school only
+                            gaps.append([info["code"], subject, year, "Info", "missing"])
                         continue
                     if kind is None:  # no criterion in the seed: observed, not diagnosable
                         value: tuple[object, ...] = (round(rng.uniform(0.2, 0.9), 2), None, None)
@@ -991,6 +995,7 @@ def observations(
                             f"{year + 1}-06-30",
                         ]
                     )
+    school_totals(indicators, rows, expected, gaps)
     wb = Workbook()
     write_sheet(wb.active, ["指标", "对象", "学年", "值", "分子", "分母", "数据来源", "采集时间"], rows)
     wb.active.title = "状态数据"
@@ -1003,6 +1008,38 @@ def observations(
         writer = csv.writer(fh)
         writer.writerow(["指标", "对象", "学年", "严重程度", "档次"])
         writer.writerows(gaps)
+
+
+def school_wide(info: dict[str, object]) -> bool:
+    """An indicator computed from a school-wide total (全校… in its denominator or data source)."""
+    return any("全校" in str(info.get(key) or "") for key in ("denominator", "source"))
+
+
+SCHOOL_TOTAL_MISSING = ("XS-2.3.6-01", 2025)  # 有专升本意愿学生占比: the school's 2025 total not reported
+CLASS_MISSING = ("XS-2.3.10-01", "网络2301", 2025)  # 其他 (not a 全校 total): the class's own value
+
+
+def school_totals(
+    indicators: dict[str, list[dict[str, object]]],
+    rows: list[list[object]],
+    expected: list[list[object]],
+    gaps: list[list[object]],
+) -> None:
+    """The school's own value of every school-wide indicator (its 全校 total), each year; one is
+    left out: a school-wide indicator is due once, for the school, and that one is its gap."""
+    rng = random.Random("school-totals")
+    for infos in indicators.values():
+        for info in infos:
+            if not school_wide(info):
+                continue
+            for year in (2024, 2025):
+                if (info["code"], year) == SCHOOL_TOTAL_MISSING:
+                    expected.append([info["code"], SCHOOL_CODE, year, "missing"])
+                    gaps.append([info["code"], SCHOOL_CODE, year, "Info", "missing"])
+                    continue
+                rows.append([info["code"], SCHOOL_CODE, year, round(rng.uniform(0.2, 0.9), 2), None, None,
+                             "学工系统", f"{year + 1}-06-30"])  # fmt: skip
+                expected.append([info["code"], SCHOOL_CODE, year, "not-checkable"])
 
 
 TARGET_ROWS = (  # (checkpoint, subject or None for all, year, 目标值 as written, 底线值 as written)

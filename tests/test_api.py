@@ -147,7 +147,8 @@ def test_diagnoses_are_aggregates(client: TestClient) -> None:
     assert [r["period"] for r in runs] == [2024, 2025]
     summary = client.get(f"/diagnoses/{runs[-1]['id']}", headers=auth("reader")).json()
     assert summary["totals"]["red"] == 29
-    assert summary["totals"]["missing"] > 11  # the sample's 11, and the indicators the student did not report
+    # the sample's 9, and the one student indicator the student did not report that is not a 全校 total
+    assert summary["totals"]["missing"] == 10
     assert summary["summary"]["专业"]["决策指挥"]["red"] >= 1
     assert STUDENT not in str(summary)
     missing = client.get("/diagnoses/nope", headers=auth("reader"))
@@ -167,7 +168,8 @@ def test_quality_office_sees_every_gap_with_filters_and_pages(client: TestClient
     open_gaps = {(g["indicator"], g["subject"]) for g in every if g["severity"] != "closed"}
     student_gaps = {k for k in open_gaps if k[1] == STUDENT}
     assert open_gaps - student_gaps == expected_2025()
-    assert len(student_gaps) > 10  # every student indicator the student did not report
+    # the student reported a 全校 total; of the student indicators only XS-2.3.10-01 (其他) is not one
+    assert student_gaps == {("XS-2.3.10-01", STUDENT)}
     red = gaps_of(client, "quality_office", period=2025, severity="red", level="专业")
     assert red and all(g["severity"] == "red" and g["level"] == "专业" for g in red)
     system = gaps_of(client, "quality_office", system="决策指挥")
@@ -402,13 +404,12 @@ def test_token_configuration_errors(tmp_path: Path) -> None:
 #   is an open gap of 460301 in 2025, so she owns nothing.
 # * 智能制造学院 (head ZZ-01) owns, by the matrix (rule 4: 专业 × 决策指挥 → the governing 二级学院),
 #   460301's ZY-1.2.1-03/-04 and ZY-1.3.1-02/-03, whose 数据来源 names no unit; by 数据来源 各二级学院
-#   (rule 3) its KC-1.1.1-01, KC-1.1.2-01 and KC-1.1.2-03; and, as one of the matrix's units for
-#   the 学生 level, 机电2301's missing XS-2.1.3.2-01.
+#   (rule 3) its KC-1.1.1-01, KC-1.1.2-01 and KC-1.1.2-03. (机电2301's missing XS-2.1.3.2-01 is not
+#   a gap: that indicator is a 全校 total, due for the school alone, and the school reported it.)
 TEACHER_T1005 = {"2025/ZY-1.1.1-02/510202"}
 UNIT_ZZ = {
     "2025/ZY-1.2.1-03/460301", "2025/ZY-1.2.1-04/460301", "2025/ZY-1.3.1-02/460301", "2025/ZY-1.3.1-03/460301",
     "2025/KC-1.1.1-01/智能制造学院", "2025/KC-1.1.2-01/智能制造学院", "2025/KC-1.1.2-03/智能制造学院",
-    "2025/XS-2.1.3.2-01/机电2301",
 }  # fmt: skip
 
 

@@ -47,7 +47,7 @@ def test_diagnose_formats(store: Path, tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     assert data["run"]["period"] == 2025 and data["run"]["previous_period"] == 2024
     open_gaps = [g for g in data["gaps"] if g["severity"] != "closed"]
-    assert len(open_gaps) == 47
+    assert len(open_gaps) == 45
     assert data["summary"]["专业"]["决策指挥"]["red"] >= 1
     rows = list(
         csv.DictReader(io.StringIO(zg(store, "diagnose", "--period", "2025", "--format", "csv").stdout))
@@ -78,8 +78,8 @@ def test_spiral(store: Path) -> None:
     assert "螺旋 2024 → 2025" in result.output and "关闭率" in result.output
     assert "持续的红色预警" in result.output and "底线" in result.output
     data = json.loads(zg(store, "spiral", "--from", "2024", "--to", "2025", "--format", "json").stdout)
-    assert data["persisting"] + data["closed"] == 46  # every 2024 gap is either still open or closed
-    assert data["persisting"] + data["new"] == 47
+    assert data["persisting"] + data["closed"] == 40  # every 2024 gap is either still open or closed
+    assert data["persisting"] + data["new"] == 45
     assert 0 < data["closure_rate"] < 1
     assert all(r["suggested_target"] for r in data["persisting_red"] if "档线" in r["message_zh"])
     assert zg(store, "spiral", "--from", "2025", "--to", "2024").exit_code == 2

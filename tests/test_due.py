@@ -96,3 +96,30 @@ def test_a_level_that_reported_nothing_is_summarised_per_indicator(tmp_path: Pat
     first = next(p for p in run.silent if "JS-1.1.2-01" in p.zh)
     assert "数据提供：" in first.zh and "the 教师 level reported nothing" in first.en
     assert not [g for g in run.gaps if g.level == "教师"]  # nothing per teacher
+
+
+def test_a_school_wide_total_is_due_once_for_the_school(loaded_store: OxigraphStore) -> None:
+    """The sample's student indicators are ratios over 全校 totals (统计数据分母 全校学生数, …), all
+    but XS-2.3.10-01 (其他), which has no denominator. Worked out by hand from the sample's files:
+
+    * the school reported every 全校 total in 2025 except XS-2.3.6-01 (有专升本意愿学生占比): that
+      is its missing-data gap, the only one on a 全校 indicator;
+    * 机电2301 has no 2025 value of XS-2.1.3.2-01 (a 全校 total): no gap, it is not due per class;
+    * 网络2301 has no 2025 value of XS-2.3.10-01, due for every class that reports: a gap;
+    * the school reported student-level totals, but it is no class: XS-2.3.10-01 is not due for it.
+    """
+    run = diagnosis.diagnose(loaded_store, 2025)
+    student = {(g.code, g.subject_code) for g in run.gaps if g.code.startswith("XS-")}
+    assert student == {("XS-2.3.6-01", "10999"), ("XS-2.3.10-01", "网络2301")}
+    school_wide = sorted(s.indicator.code for s in run_standards(loaded_store) if s.indicator.school_wide)
+    assert (
+        len(school_wide) == 28
+        and "XS-2.3.10-01" not in school_wide
+        and all(c.startswith("XS-") for c in school_wide)
+    )
+
+
+def run_standards(store: OxigraphStore) -> list:
+    from zhengai.standards import compile_period
+
+    return [s for s in compile_period(store, 2025).standards if s.subject is None]

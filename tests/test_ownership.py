@@ -75,7 +75,7 @@ def test_rule_3_responsible_unit_and_data_provider(sample) -> None:
 
 
 def test_rule_4_matrix_defaults_instantiate_unit_types_for_the_subject(sample) -> None:
-    o = owner_of(sample[0], "2025/XS-2.1.1.3-01/网络2301")  # a student-level ratio of class 网络2301
+    o = owner_of(sample[0], "2025/XS-2.3.10-01/网络2301")  # a student-level ratio of class 网络2301
     assert o.rule == 4
     # the 学生 × 质量生成 cell: 二级学院 (the class's own: 信息工程学院), 校企合作办, 学生处, 团委 (学生 is no unit)
     assert [name for _, name in o.units] == ["信息工程学院", "团委", "学生处", "校企合作办"]

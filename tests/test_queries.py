@@ -55,7 +55,7 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
     gap_of = {  # a gap each ownership rule answers for on the sample
         "owner_rule2_responsible_post": "2025/ZY-1.2.1-01/510203",
         "owner_rule3_responsible_unit": "2025/KC-1.2.1-03/商贸学院",
-        "owner_rule4_matrix": "2025/XS-2.1.1.3-01/网络2301",
+        "owner_rule4_matrix": "2025/XS-2.3.10-01/网络2301",
         "gap_parts": "2025/专业预警-连续/510202",
     }
     samples["gap"] = str(next(g.iri for g in run.gaps if g.id == gap_of.get(name, samples["id"])))

@@ -8,7 +8,7 @@ The sample college, with three changes written here by hand:
   its head ZZ-01 韩磊 (T1001) → XB-01 → DW-01;
 * the course KC001's 课程负责人 is T1003 邓子涵, who holds JY-01 机械教研室主任: the answer is
   his post, escalating JY-01 → ZZ-01 → XB-01 → DW-01;
-* the student indicator XS-2.1.1.3-01 names 辅导员, and a 班级 sheet gives 网络2301 the 辅导员
+* the student indicator XS-2.3.10-01 names 辅导员, and a 班级 sheet gives 网络2301 the 辅导员
   T1011 蔡明 (who holds XX-21): the class's missing 2025 value is his, not the matrix's.
 """
 
@@ -39,7 +39,7 @@ def college(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
     folder = tmp_path_factory.mktemp("roles")
     catalogue = load_workbook(SAMPLE / "监测指标.xlsx")
     _set(catalogue["课程"], "KC-1.2.1-04", "责任岗位", "课程负责人")
-    _set(catalogue["学生"], "XS-2.1.1.3-01", "责任岗位", "辅导员")
+    _set(catalogue["学生"], "XS-2.3.10-01", "责任岗位", "辅导员")
     catalogue.save(folder / "监测指标.xlsx")
     subjects = load_workbook(SAMPLE / "对象.xlsx")
     subjects["教师"].append(["T1013", "孔明亮", "智能制造学院", "机械教研室"])
@@ -92,6 +92,6 @@ def test_a_course_lead_who_holds_a_post_owns_it_through_that_post(college: Oxigr
 
 
 def test_a_classes_counsellor_on_the_class_sheet_owns_its_missing_data(college: OxigraphStore) -> None:
-    owner = owner_of(college, "2025/XS-2.1.1.3-01/网络2301")
+    owner = owner_of(college, "2025/XS-2.3.10-01/网络2301")
     assert owner.rule == 2
     assert [(o.post.code, [n for n, _ in o.post.holders]) for o in owner.posts] == [("XX-21", ["T1011"])]

@@ -57,7 +57,10 @@ def summary(store: GraphStore, compiled: Compiled, level: str | None = None) -> 
     if not silent:
         return []
     org = organisation(store)
-    general: list[Standard] = [s for s in compiled.standards if s.subject is None]
+    # a school-wide indicator (全校…) is due for the school only: its missing value is a gap of its own
+    general: list[Standard] = [
+        s for s in compiled.standards if s.subject is None and not s.indicator.school_wide
+    ]
     out = []
     for s in silent:
         for standard in general:

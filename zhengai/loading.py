@@ -108,6 +108,7 @@ def build_lookup(store: GraphStore) -> Lookup:
             denominator=str(row["denominator"]) if "denominator" in row else None,
             lines={k: str(row[f"{k}Text"]) for k in LINE_KEYS if f"{k}Text" in row},
             direction_text=str(row["directionText"]) if "directionText" in row else None,
+            data_source=str(row["dataSource"]) if "dataSource" in row else None,
         )
         lookup.indicators[info.code] = info
         for text in {str(row["label"]), str(row.get("checkpoint", row["label"]))}:

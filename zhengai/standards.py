@@ -78,6 +78,12 @@ class Indicator:
     def unit(self) -> Unit:
         return "percent" if is_percent(self.label, self.criterion, self.denominator) else "count"
 
+    @property
+    def school_wide(self) -> bool:
+        """Whether its 统计数据分母 or 数据来源 names a school-wide total (全校…): then it is
+        due once a period, for the school, not for every subject of its level."""
+        return any(text and "全校" in text for text in (self.denominator, self.data_source))
+
     def compiled(self) -> Criterion:
         """The indicator's criterion (or its line columns); ``NotCheckable`` when neither reads."""
         return compile_indicator(
@@ -554,6 +560,8 @@ def add_standard(g: Graph, s: Standard) -> None:
         g.add((s.cls, ZG.direction, Literal(s.direction)))
     if s.subject is not None:
         g.add((s.cls, ZG.standardSubject, s.subject))
+    elif ind.school_wide:
+        g.add((s.cls, ZG.dueOnce, Literal(True)))
     zh, en = _describe(s)
     g.add((s.cls, RDFS.label, Literal(f"应报数据：{zh}", lang="zh")))
     g.add((s.cls, RDFS.label, Literal(f"Due items: {en}", lang="en")))
