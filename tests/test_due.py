@@ -71,9 +71,13 @@ def test_a_yearly_indicator_with_no_2025_values_is_missing_for_every_major(tmp_p
 
 def test_a_five_yearly_indicator_reported_in_2024_is_not_due_in_2025(tmp_path: Path) -> None:
     with _college(tmp_path, "5年") as store:
+        diagnosis.diagnose(store, 2024)  # 460301 red (C), 510203 yellow (B) on ZY-1.2.1-03
         run = diagnosis.diagnose(store, 2025)
     assert [g.id for g in run.gaps if g.code == "ZY-1.2.1-03"] == []
     assert "ZY-1.2.1-03" in run.not_due
+    # not due is not closed: the 2024 gaps are neither closed by data nor carried as open
+    assert [g.id for g in run.closed if g.code == "ZY-1.2.1-03"] == []
+    assert any(g.code == "ZY-1.2.1-01" for g in run.closed)  # a yearly indicator's gaps do close
 
 
 def test_a_level_that_reported_nothing_is_summarised_per_indicator(tmp_path: Path) -> None:

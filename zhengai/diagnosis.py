@@ -453,6 +453,8 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
             gap.suggested_target = gap.threshold
     for (indicator, subject), prior in sorted(before.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         code, label = labels.get(indicator, (str(indicator).rsplit("/", 1)[-1], ""))
+        if code in run.not_due:  # not due this period (3年, 5年 …): nothing says it closed
+            continue
         subject_code = prior.id.split("/", 2)[-1]
         run.closed.append(
             Gap(
