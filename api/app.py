@@ -93,7 +93,11 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
             if int(length) > limit:
                 mb = settings.upload.max_bytes // (1024 * 1024)
                 return JSONResponse(
-                    _body("payload_too_large", f"上传超过 {mb} MB 的上限", f"the upload is larger than the {mb} MB limit"),
+                    _body(
+                        "payload_too_large",
+                        f"上传超过 {mb} MB 的上限",
+                        f"the upload is larger than the {mb} MB limit",
+                    ),
                     status_code=413,
                 )
         return await call_next(request)
@@ -108,17 +112,23 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"zh": f"参数 {'.'.join(map(str, e['loc']))}：{e['msg']}", "en": f"{'.'.join(map(str, e['loc']))}: {e['msg']}"}
+            {
+                "zh": f"参数 {'.'.join(map(str, e['loc']))}：{e['msg']}",
+                "en": f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
+            }
             for e in exc.errors()
         ]
         return JSONResponse(
-            _body("invalid_request", "请求参数有误", "the request's parameters are not valid", problems), status_code=422
+            _body("invalid_request", "请求参数有误", "the request's parameters are not valid", problems),
+            status_code=422,
         )
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         zh, en = HTTP_TEXT.get(exc.status_code, (str(exc.detail), str(exc.detail)))
-        return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            _body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers
+        )
 
     app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)

@@ -32,7 +32,9 @@ DESCRIPTION_TYPES = {
 }
 
 
-def _dataset(svc: Service, who: Principal, asked: sparql.Dataset) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+def _dataset(
+    svc: Service, who: Principal, asked: sparql.Dataset
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
     for name in (*asked.default, *asked.named):
         if not who.readable_graph(name):
             raise AccessError(f"无权读取命名图 {name}", f"you may not read the graph {name}")
@@ -41,7 +43,8 @@ def _dataset(svc: Service, who: Principal, asked: sparql.Dataset) -> tuple[tuple
     if who.can("personal"):
         return None, None  # every graph; the default graph is their union
     readable = svc.cached(
-        ("readable", who.role), lambda: tuple(str(g) for g in svc.store.named_graphs() if who.readable_graph(str(g)))
+        ("readable", who.role),
+        lambda: tuple(str(g) for g in svc.store.named_graphs() if who.readable_graph(str(g))),
     )
     return readable, readable
 
@@ -62,7 +65,9 @@ def _answer(svc: Service, who: Principal, params: MultiDict, accept: str | None,
     text = queries[0]
     form = sparql.query_form(text)
     media = sparql.negotiate(accept, form)
-    asked = sparql.Dataset(tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri")))
+    asked = sparql.Dataset(
+        tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri"))
+    )
     default, named = _dataset(svc, who, asked or sparql.query_dataset(text))
     body = svc.pool.run(Job(text, media, default, named, svc.settings.row_limit))
     charset = "; charset=utf-8" if media.startswith(TEXT_TYPES) else ""
@@ -72,14 +77,22 @@ def _answer(svc: Service, who: Principal, params: MultiDict, accept: str | None,
 @router.get("/sparql")
 def sparql_get(
     request: Request,
-    query: Annotated[str | None, Query(description="A SPARQL 1.1 query; without it, the service description.")] = None,
+    query: Annotated[
+        str | None, Query(description="A SPARQL 1.1 query; without it, the service description.")
+    ] = None,
     default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri")] = None,
     named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri")] = None,
 ) -> Response:
     """SPARQL 1.1 Protocol query via GET. Results by content negotiation (JSON, XML, CSV, TSV;
     graphs as Turtle, N-Triples, JSON-LD, RDF/XML). Updates, LOAD and SERVICE are refused."""
     svc, who = service(request), principal(request)
-    return _answer(svc, who, MultiDict(request.query_params.multi_items()), request.headers.get("accept"), str(request.url_for("sparql_get")))
+    return _answer(
+        svc,
+        who,
+        MultiDict(request.query_params.multi_items()),
+        request.headers.get("accept"),
+        str(request.url_for("sparql_get")),
+    )
 
 
 @router.post("/sparql")
@@ -103,7 +116,9 @@ async def sparql_post(request: Request) -> Response:
         try:
             text = raw.decode(charset)
         except (LookupError, UnicodeDecodeError) as exc:
-            raise QueryError(f"查询文本无法按 {charset} 解码", f"the query cannot be decoded as {charset}") from exc
+            raise QueryError(
+                f"查询文本无法按 {charset} 解码", f"the query cannot be decoded as {charset}"
+            ) from exc
         params = MultiDict([*params.multi_items(), ("query", text)])
     elif media == "application/sparql-update":
         raise sparql.refuse_update()

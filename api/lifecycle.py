@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from zhengai import lifecycle
 
-from .resources import _visible
+from .resources import _reviewable, _visible
 from .roles import AccessError, Principal
 from .service import PrincipalDep, Service, ServiceDep
 
@@ -64,7 +64,9 @@ def _check_visible(svc: Service, who: Principal, gap_id: str) -> None:
     run_graph, gap_iri = svc.find_gap(gap_id)
     row = svc.gap_row(run_graph, gap_id)
     owner = svc.owner(run_graph, gap_iri) if row is not None and row.severity != "closed" else None
-    if row is None or not _visible(who, row, owner):
+    if row is None or not (
+        _visible(who, row, owner) or _visible(who, row, owner, _reviewable(svc, who, run_graph))
+    ):
         raise AccessError("无权查看此问题", "you may not see this gap")
 
 

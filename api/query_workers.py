@@ -154,7 +154,9 @@ def serve_jobs(jobs: Connection, answers: Connection, store_path: str) -> None:
             answers.send(answer)
         except (OSError, RuntimeError) as exc:  # the store could not be opened or read: reopen next time
             store = None
-            answers.send(("error", "store_error", f"无法读取数据存储：{exc}", f"cannot read the store: {exc}"))
+            answers.send(
+                ("error", "store_error", f"无法读取数据存储：{exc}", f"cannot read the store: {exc}")
+            )
 
 
 def _store_moved(message: str) -> bool:
@@ -206,7 +208,9 @@ class _Worker:
 class QueryPool:
     """A fixed number of query workers; a query waits for a free one, then runs under a time limit."""
 
-    def __init__(self, store_path: Path, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000) -> None:
+    def __init__(
+        self, store_path: Path, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000
+    ) -> None:
         self.store_path = store_path
         self.timeout = timeout
         self.row_limit = row_limit

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -318,19 +319,25 @@ def diagnosis_summary(svc: ServiceDep, who: PrincipalDep, run_id: str) -> dict[s
 
 
 def _visible(
-    who: Principal, row: reports.GapRow, owner: ownership.Owner | None
+    who: Principal, row: reports.GapRow, owner: ownership.Owner | None, reviewable: Collection[str] = ()
 ) -> bool:
-    """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own.
-    A gap about one teacher or student (its row says so) is personal data."""
+    """Whether the caller may see this gap: all of them, or (unit head, teacher) the ones they own,
+    and a unit head the ones it may review (``reviewable``: 审核人 or 监管人). A gap about one
+    teacher or student (its row says so) is personal data."""
     if row.personal and not who.sees_people:
         return False
     if who.sees_all_gaps:
         return True
     if who.role == "unit_head":
-        return ownership.owns(owner, unit=who.unit)
+        return ownership.owns(owner, unit=who.unit) or row.id in reviewable
     if who.role == "teacher":
         return row.subject == who.person or ownership.owns(owner, person=who.person)
     return False
+
+
+def _reviewable(svc: Service, who: Principal, run: URIRef) -> set[str]:
+    """The gaps of ``run`` a unit head may review (empty for every other role)."""
+    return svc.reviewable(run, who.unit) if who.role == "unit_head" and who.unit else set()
 
 
 def _owners_for(
@@ -385,6 +392,14 @@ def gaps(
         bool | None, Query(description="Only gaps whose measure is past due (or not).")
     ] = None,
     owners: Annotated[bool, Query(description="Resolve each gap's owner (slower on a large run).")] = False,
+    review: Annotated[
+        bool,
+        Query(
+            description="Only the gaps the caller may review (复核): a unit head's as 审核人 (its 二级学院's "
+            "subjects) or 监管人 (the gaps it supervises); the quality office's, every gap. "
+            "With state=measured: the measures waiting for the caller's review."
+        ),
+    ] = False,
     limit: Limit = 100,
     cursor: Cursor = 0,
 ) -> dict[str, object]:
@@ -392,14 +407,19 @@ def gaps(
     who.require("gaps")
     run = svc.run_for(period)
     rows = svc.gap_rows(run.graph)
-    resolved = _owners_for(svc, who, run.graph, unit, owners)
+    reviewable = _reviewable(svc, who, run.graph) if review else set()
+    if review:
+        rows = [
+            r for r in rows if r.severity != "closed" and (who.role == "quality_office" or r.id in reviewable)
+        ]
+    resolved = _owners_for(svc, who, run.graph, unit, owners or review)
     chosen = [
         r for r in rows
         if (level is None or r.level == level) and (system is None or r.system == system)
         and (severity is None or r.severity == severity) and (status is None or r.status == status)
         and (indicator is None or r.indicator == indicator)
         and (unit is None or ownership.owns(resolved.get(r.id), unit=unit))
-        and _visible(who, r, resolved.get(r.id))
+        and _visible(who, r, resolved.get(r.id), reviewable)
     ]  # fmt: skip
     if state is not None or overdue is not None:
         states = svc.states(run.graph)
@@ -426,7 +446,7 @@ def gap(svc: ServiceDep, who: PrincipalDep, gap_id: str) -> dict[str, object]:
     if row is None:
         raise DiagnosisError(f"没有问题「{gap_id}」", f"no gap '{gap_id}'")
     owner = svc.owner(run_graph, gap_iri) if row.severity != "closed" else None
-    if not _visible(who, row, owner):
+    if not (_visible(who, row, owner) or _visible(who, row, owner, _reviewable(svc, who, run_graph))):
         raise AccessError("无权查看此问题", "you may not see this gap")
     parts = diagnosis.gap_parts(svc.store, gap_iri)  # a warning rule's gaps: the same subject's
     return {**dataclasses.asdict(row), "owner": owner.as_dict() if owner else None, "parts": parts}

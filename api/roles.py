@@ -171,7 +171,9 @@ class Tokens:
             secret, digest = item.get("token"), item.get("sha256")
             if not (secret or digest):
                 raise ZhengaiError(f"{where}：缺少 token 或 sha256", f"{where}: needs token or sha256")
-            who = _principal(item.get("role", ""), item.get("unit"), item.get("person"), str(item.get("name", "")), where)
+            who = _principal(
+                item.get("role", ""), item.get("unit"), item.get("person"), str(item.get("name", "")), where
+            )
             known = str(digest).lower() if digest else hashlib.sha256(str(secret).encode()).hexdigest()
             entries.append(_Token(known, who))
         return cls(entries)
@@ -189,14 +191,18 @@ class Tokens:
             unit = scope or None if role == "unit_head" else None
             person = (scope if role in ("teacher", "quality_office") else extra) or None
             entries.append(
-                _Token(hashlib.sha256(secret.encode()).hexdigest(), _principal(role, unit, person, role, where))
+                _Token(
+                    hashlib.sha256(secret.encode()).hexdigest(), _principal(role, unit, person, role, where)
+                )
             )
         return cls(entries)
 
     @classmethod
     def configured(cls, path: Path | None = None) -> Tokens:
         """Tokens from ``path``, else ``ZHENGAI_TOKENS_FILE``, plus any in ``ZHENGAI_TOKENS``."""
-        file = path or (Path(os.environ["ZHENGAI_TOKENS_FILE"]) if os.environ.get("ZHENGAI_TOKENS_FILE") else None)
+        file = path or (
+            Path(os.environ["ZHENGAI_TOKENS_FILE"]) if os.environ.get("ZHENGAI_TOKENS_FILE") else None
+        )
         entries = list(cls.from_file(file)._entries) if file else []
         if os.environ.get("ZHENGAI_TOKENS"):
             entries += cls.from_env_text(os.environ["ZHENGAI_TOKENS"])._entries

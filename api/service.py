@@ -137,6 +137,10 @@ class Service:
 
         return self.cached(("owned", run, unit, person, post), find)
 
+    def reviewable(self, run: URIRef, unit: str) -> set[str]:
+        """The ids of the gaps the head of ``unit`` may review (审核人 or 监管人)."""
+        return self.cached(("reviewable", run, unit), lambda: lifecycle.reviewable_ids(self.store, run, unit))
+
     def owner(self, run: URIRef, gap: URIRef) -> ownership.Owner | None:
         found = assignment.owners(self.store, run, gap, org=self.organisation())
         return next(iter(found.values()), None)

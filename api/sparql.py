@@ -118,9 +118,7 @@ def query_dataset(text: str) -> Dataset:
 
 
 def refuse_update() -> Refused:
-    return Refused(
-        "此端点只读：不执行 SPARQL 更新", "this endpoint is read-only: SPARQL updates are refused"
-    )
+    return Refused("此端点只读：不执行 SPARQL 更新", "this endpoint is read-only: SPARQL updates are refused")
 
 
 @dataclass(frozen=True)

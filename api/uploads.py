@@ -84,7 +84,9 @@ def check(path: Path, kind: str | None, limits: Limits) -> None:
         )
     is_rdf = suffix in RDF_FORMATS
     if kind == "rdf" and not is_rdf:
-        raise _refuse("声明为 RDF，但文件不是 RDF 文件", "declared as rdf, but the file is not an RDF file", name)
+        raise _refuse(
+            "声明为 RDF，但文件不是 RDF 文件", "declared as rdf, but the file is not an RDF file", name
+        )
     if kind not in (None, "rdf") and is_rdf:
         raise _refuse(
             f"声明为 {kind}，但文件是 RDF 文件", f"declared as {kind}, but the file is an RDF file", name
@@ -154,5 +156,7 @@ def _check_text(path: Path, name: str) -> None:
         start = fh.read(65536)
     if b"\x00" in start or start.startswith((b"PK\x03\x04", OLE_MAGIC)):
         raise _refuse(
-            f"文件扩展名为 {path.suffix}，但内容是二进制数据", f"the file is named {path.suffix} but holds binary data", name
+            f"文件扩展名为 {path.suffix}，但内容是二进制数据",
+            f"the file is named {path.suffix} but holds binary data",
+            name,
         )

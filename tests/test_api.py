@@ -209,6 +209,29 @@ def test_unit_head_sees_exactly_the_gaps_its_unit_owns(client: TestClient) -> No
     assert client.get("/owners/unit/教务处/gaps", headers=auth("unit_head")).status_code == 403
 
 
+# 智能制造学院's head reviews (审核人) the open 2025 gaps of the subjects it governs: its major 460301
+# (its class 机电2301 has none); it supervises none (the matrix's 监督控制 units are 审计处, 财务处,
+# 质量管理处 and 资产管理处). Of those five it owns four (UNIT_ZZ): ZY-1.1.1-01 it only reviews.
+REVIEW_ZZ = {
+    f"2025/{code}/460301"
+    for code in ("ZY-1.1.1-01", "ZY-1.2.1-03", "ZY-1.2.1-04", "ZY-1.3.1-02", "ZY-1.3.1-03")
+}
+
+
+def test_a_reviewer_lists_and_opens_the_gaps_it_may_review(client: TestClient) -> None:
+    assert {g["id"] for g in gaps_of(client, "unit_head_other", period=2025, review="true")} == REVIEW_ZZ
+    assert "2025/ZY-1.1.1-01/460301" not in UNIT_ZZ  # not its own, yet it may open it to review it
+    head = auth("unit_head_other")
+    assert client.get("/gaps/2025/ZY-1.1.1-01/460301", headers=head).status_code == 200
+    assert client.get("/gaps/2025/ZY-1.1.1-01/460301/history", headers=head).status_code == 200
+    assert client.get("/gaps/2025/ZY-1.1.1-02/510202", headers=head).status_code == 403  # 信息工程学院's
+    assert gaps_of(client, "teacher", period=2025, review="true") == []
+    every_open = {
+        g["id"] for g in gaps_of(client, "quality_office", period=2025) if g["severity"] != "closed"
+    }
+    assert {g["id"] for g in gaps_of(client, "quality_office", period=2025, review="true")} == every_open
+
+
 def test_teacher_sees_own_gaps_only(client: TestClient) -> None:
     mine = client.get("/owners/person/T1005/gaps", headers=auth("teacher")).json()
     assert mine["total"] >= 1

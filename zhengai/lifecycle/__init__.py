@@ -306,6 +306,17 @@ def review(
     return action
 
 
+def reviewable_ids(store: GraphStore, run: URIRef, unit: str) -> set[str]:
+    """The ids of the run's gaps the head of ``unit`` may review: as 审核人, the gaps whose
+    subject the unit (a 二级学院) governs; as 监管人, the gaps it supervises (the same rules as
+    ``permissions.review_actor``)."""
+    query = query_registry.get("gaps_under_college")
+    found = {
+        str(r["id"]) for r in store.select(query.text, query.bindings({"run": str(run), "college": unit}))
+    }
+    return found | {o.id for o in assignment.owners(store, run).values() if unit in o.supervisors}
+
+
 def _colleges(store: GraphStore, ctx: Context) -> list[URIRef]:
     subject = _subject_iri(store, ctx)
     if subject is None:
