@@ -253,8 +253,9 @@ class OxigraphStore:
                 )
                 if isinstance(q.object, ox.NamedNode)
             }
-            for resource in named:
-                copy._store.bulk_extend(self._store.quads_for_pattern(resource, None, None, node))
+            copy._store.bulk_extend(
+                [q for resource in named for q in self._store.quads_for_pattern(resource, None, None, node)]
+            )
         return copy
 
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
