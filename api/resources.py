@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -342,7 +342,7 @@ def _reviewable(svc: Service, who: Principal, run: URIRef) -> set[str]:
 
 def _owners_for(
     svc: Service, who: Principal, run: URIRef, unit: str | None, everyone: bool
-) -> dict[str, ownership.Owner]:
+) -> Mapping[str, ownership.Owner]:
     """The owners a listing needs: every gap's when asked for, else only those of the gaps the
     unit filter or the caller's scope can show (one small query on the stored assignments)."""
     if everyone:

@@ -7,7 +7,7 @@ which empties the caches and makes the query workers reopen the store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -124,12 +124,12 @@ class Service:
 
     def owned(
         self, run: URIRef, *, unit: str | None = None, person: str | None = None, post: str | None = None
-    ) -> dict[str, ownership.Owner]:
+    ) -> Mapping[str, ownership.Owner]:
         """The gaps one unit, person or post owns, from the stored assignments (one small query),
         else filtered from every owner."""
         who = {"unit": unit, "person": person, "post": post}
 
-        def find() -> dict[str, ownership.Owner]:
+        def find() -> Mapping[str, ownership.Owner]:
             found = assignment.owned(self.store, run, **who)
             if found is not None:
                 return found

@@ -107,6 +107,33 @@ class _Answers:
         return owner
 
 
+class SharedOwners(Mapping[str, ownership.Owner]):
+    """Gap id → owner, where many gaps share one answer: each gap's ``Owner`` is made when it is
+    asked for, so reading what a unit owns allocates a few hundred answers, not one per gap."""
+
+    def __init__(self, entries: dict[str, tuple[str, ownership.Owner]]) -> None:
+        self._entries = entries  # id → (gap IRI, the shared answer)
+        self._made: dict[str, ownership.Owner] = {}
+
+    def __getitem__(self, id_: str) -> ownership.Owner:
+        owner = self._made.get(id_)
+        if owner is None:
+            gap, base = self._entries[id_]
+            owner = copy.copy(base)  # shares the answer's lists: readers do not change them
+            owner.gap, owner.id = URIRef(gap), id_
+            self._made[id_] = owner
+        return owner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._entries
+
+
 def has_assignments(store: GraphStore, run: URIRef) -> bool:
     query = query_registry.get("run_has_assignments")
     return bool(store.select(query.text, query.bindings({"run": str(run)})))
@@ -146,7 +173,7 @@ def owned(
     post: str | None = None,
     person: str | None = None,
     unit: str | None = None,
-) -> dict[str, ownership.Owner] | None:
+) -> SharedOwners | None:
     """Gap id → owner of the open gaps a post, person (工号, also acting) or unit owns, from the
     stored assignments (one small query); None when the run has none (the caller resolves)."""
     if not has_assignments(store, run):
@@ -156,22 +183,23 @@ def owned(
     )
     query = query_registry.get(f"assigned_to_{name}")
     rows = store.select(query.text, query.bindings({"run": str(run), name: str(value)}))
-    answers = _Answers()
-    out: dict[str, ownership.Owner] = {}
+    entries: dict[str, tuple[str, ownership.Owner]] = {}
     for r in rows:
-        text = str(r["answer"])
-        for id_, gap in _gaps_sharing(store, run, r):
-            out[id_] = answers.owner(gap, id_, text)
-    return out
+        gaps = _gaps_sharing(store, run, r)
+        if gaps:
+            id_, gap = gaps[0]
+            base = ownership.Owner.from_record(URIRef(gap), {"id": id_, **json.loads(str(r["answer"]))})
+            entries.update((i, (g, base)) for i, g in gaps)
+    return SharedOwners(entries)
 
 
-def _gaps_sharing(store: GraphStore, run: URIRef, row: Mapping[str, Node]) -> list[tuple[str, URIRef]]:
-    """(id, gap) of the gaps that share the answer of ``row``: its stored list, else (a run stored
-    before answers were shared) the gaps that point at it."""
+def _gaps_sharing(store: GraphStore, run: URIRef, row: Mapping[str, Node]) -> list[tuple[str, str]]:
+    """(id, gap IRI) of the gaps that share the answer of ``row``: its stored list, else (a run
+    stored before answers were shared) the gaps that point at it."""
     if "gaps" in row:
-        return [(id_, URIRef(gap)) for id_, gap in json.loads(str(row["gaps"]))]
+        return [(id_, gap) for id_, gap in json.loads(str(row["gaps"]))]
     query = query_registry.get("answer_gaps")
-    return [(str(r["id"]), r["gap"]) for r in store.select(query.text, {"run": run, "a": row["a"]})]  # type: ignore[misc]
+    return [(str(r["id"]), str(r["gap"])) for r in store.select(query.text, {"run": run, "a": row["a"]})]
 
 
 # -- reassignment after a reload of what ownership depends on -------------------------------------
