@@ -34,6 +34,7 @@ def test_load_stats_query_export_import(tmp_path: Path) -> None:
 
     q = zg(store, "query", "indicators_per_level", "--format", "json")
     assert q.exit_code == 0
+    q_levels = q.output
     per_level = {r["levelName"]: int(r["indicators"]) for r in json.loads(q.output)}
     assert per_level == {"学校": 16, "专业": 20, "课程": 12, "教师": 17, "学生": 29}
 
@@ -50,6 +51,10 @@ def test_load_stats_query_export_import(tmp_path: Path) -> None:
     )
     q = zg(store, "query", str(custom), "-f", "csv")
     assert q.output.splitlines() == ["n", "38"]
+
+    compacted = zg(store, "compact")
+    assert compacted.exit_code == 0 and "compacted" in compacted.output, compacted.output
+    assert zg(store, "query", "indicators_per_level", "--format", "json").output == q_levels  # nothing lost
 
     backup = tmp_path / "backup.trig"
     assert zg(store, "export", str(backup)).exit_code == 0

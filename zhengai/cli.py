@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -211,6 +212,19 @@ def export_(
     except ZhengaiError as exc:
         raise _fail(exc) from None
     out.print(f"[green]✓[/] {n} quads → {path}", highlight=False)
+
+
+@app.command()
+def compact() -> None:
+    """Compact the store on disk: run after large loads, many diagnoses or dropped runs, when reads
+    have grown slow (each bulk write leaves files that every later read merges)."""
+    try:
+        with _open() as store:
+            started = time.perf_counter()
+            store.compact()
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    out.print(f"[green]✓[/] 已压缩 / compacted ({time.perf_counter() - started:.1f} s)", highlight=False)
 
 
 @app.command("import")

@@ -286,6 +286,15 @@ class OxigraphStore:
                 f"写入数据存储失败，已撤销：{exc}", f"Writing to the store failed and was undone: {exc}"
             ) from exc
 
+    def compact(self) -> None:
+        """Compact the on-disk store (RocksDB): bulk writes and dropped graphs leave files that
+        every read merges until they are compacted (measured: a large college's reads 6–15× slower
+        after a few diagnoses and dropped runs, back to normal after compacting)."""
+        try:
+            self._store.optimize()
+        except OSError as exc:
+            raise StoreError(f"压缩数据存储失败：{exc}", f"Compacting the store failed: {exc}") from exc
+
     def drop_graph(self, name: URIRef) -> None:
         node = ox.NamedNode(str(name))
         if self._store.contains_named_graph(node):
