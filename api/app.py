@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from zhengai import __version__
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, lifecycle, resources
+from . import endpoint, lifecycle, push, resources
 from .service import Service, Settings
 
 STATUS = {
@@ -36,6 +36,7 @@ STATUS = {
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "query_too_large": 422,
+    "unprocessable": 422,
     "query_busy": 503,
     "query_timeout": 503,
     "store_error": 503,
@@ -130,6 +131,7 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
             _body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers
         )
 
+    app.include_router(push.router)
     app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)
     app.include_router(endpoint.router)

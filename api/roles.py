@@ -19,8 +19,15 @@ Tokens come from a TOML file (``zhengai serve --tokens FILE`` or ``ZHENGAI_TOKEN
     person = "T0012"              # the teacher's 工号
     token = "…"
 
+    [[token]]
+    name = "学工系统"             # the campus system it stands for (PROV of what it pushes)
+    role = "ingest"               # may push observations (POST /observations), nothing else
+    levels = ["学生"]             # optional: only these levels' indicators
+    indicators = ["XS-2.3.6-01"]  # optional: only these indicators
+    token = "…"
+
 or from the environment, ``ZHENGAI_TOKENS="role:token[:scope];…"`` (scope: the unit for
-``unit_head``, the 工号 for ``teacher`` and ``quality_office``; a unit head's 工号 follows the unit:
+``unit_head``, the 工号 for ``teacher`` and ``quality_office``, the system for ``ingest``; a unit head's 工号 follows the unit:
 ``unit_head:token:信息工程学院:T1004``). Recording measures and reviews needs the token's 工号
 (``person``): the lifecycle rules decide what that person may do. A request sends ``Authorization: Bearer <token>``; no
 header means the ``public`` role.
@@ -28,6 +35,7 @@ header means the ``public`` role.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -40,7 +48,7 @@ from zhengai.loaders.subjects import PERSONAL_GRAPHS
 from zhengai.errors import ZhengaiError
 from zhengai.namespaces import GRAPH_BASE
 
-ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office")
+ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office", "ingest")
 
 # What each role may do. "gaps" is scoped for unit_head and teacher (see Principal.sees_owner).
 CAN: dict[str, frozenset[str]] = {
@@ -53,8 +61,9 @@ CAN: dict[str, frozenset[str]] = {
     ),
     "quality_office": frozenset(
         {"catalogue", "aggregates", "units", "gaps", "posts", "subjects", "audit", "graphs", "sparql"}
-        | {"personal", "write", "act"}
+        | {"personal", "write", "act", "push"}
     ),
+    "ingest": frozenset({"catalogue", "push"}),
 }
 ROLE_NAMES_ZH = {
     "public": "公开",
@@ -63,6 +72,7 @@ ROLE_NAMES_ZH = {
     "unit_head": "部门负责人",
     "auditor": "审计",
     "quality_office": "质量管理处",
+    "ingest": "数据推送（校园系统）",
 }
 
 
@@ -84,6 +94,8 @@ class Principal:
     name: str = ""
     unit: str | None = None  # unit_head: the unit's name
     person: str | None = None  # teacher (and any token that records measures or reviews): the 工号
+    levels: frozenset[str] = frozenset()  # ingest: the levels it may push (empty: any)
+    indicators: frozenset[str] = frozenset()  # ingest: the indicators it may push (empty: any)
 
     def can(self, what: str) -> bool:
         return what in CAN[self.role]
@@ -174,6 +186,12 @@ class Tokens:
             who = _principal(
                 item.get("role", ""), item.get("unit"), item.get("person"), str(item.get("name", "")), where
             )
+            if who.role == "ingest":
+                who = dataclasses.replace(
+                    who,
+                    levels=_names(item.get("levels"), where),
+                    indicators=_names(item.get("indicators"), where),
+                )
             known = str(digest).lower() if digest else hashlib.sha256(str(secret).encode()).hexdigest()
             entries.append(_Token(known, who))
         return cls(entries)
@@ -190,9 +208,10 @@ class Tokens:
                 raise ZhengaiError(f"{where}：应写作 角色:令牌[:范围]", f"{where}: write role:token[:scope]")
             unit = scope or None if role == "unit_head" else None
             person = (scope if role in ("teacher", "quality_office") else extra) or None
+            name = scope if role == "ingest" else role  # ingest:token:学工系统 — the system it stands for
             entries.append(
                 _Token(
-                    hashlib.sha256(secret.encode()).hexdigest(), _principal(role, unit, person, role, where)
+                    hashlib.sha256(secret.encode()).hexdigest(), _principal(role, unit, person, name, where)
                 )
             )
         return cls(entries)
@@ -209,6 +228,17 @@ class Tokens:
         return cls(entries)
 
 
+def _names(value: object, where: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ZhengaiError(
+            f"{where}：levels、indicators 应为文字列表",
+            f"{where}: levels and indicators are lists of strings",
+        )
+    return frozenset(value)
+
+
 def _principal(role: str, unit: object, person: object, name: str, where: str) -> Principal:
     if role not in ROLES or role == "public":
         raise ZhengaiError(
@@ -217,6 +247,11 @@ def _principal(role: str, unit: object, person: object, name: str, where: str) -
         )
     if role == "unit_head" and not unit:
         raise ZhengaiError(f"{where}：unit_head 需要 unit（部门名称）", f"{where}: unit_head needs a unit")
+    if role == "ingest" and not name:
+        raise ZhengaiError(
+            f"{where}：ingest 需要 name（它所代表的校园系统，如 学工系统）",
+            f"{where}: ingest needs a name (the campus system it stands for, e.g. 学工系统)",
+        )
     if role == "teacher" and not person:
         raise ZhengaiError(f"{where}：teacher 需要 person（工号）", f"{where}: teacher needs a person (工号)")
     return Principal(role, name, str(unit) if unit else None, str(person) if person else None)

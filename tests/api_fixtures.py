@@ -22,6 +22,7 @@ TOKENS = {
     "unit_head_other": "zn-head-secret",  # 智能制造学院
     "teacher": "t1005-secret",  # 曾思远, holds XX-12 in 信息工程学院
     "teacher_other": "t1002-secret",  # 曹雨欣, 智能制造学院
+    "ingest": "xg-ingest-secret",  # 学工系统: pushes student-level observations only
 }
 TOKEN_FILE = f"""
 [[token]]
@@ -56,6 +57,12 @@ token = "{TOKENS["teacher"]}"
 role = "teacher"
 person = "T1002"
 token = "{TOKENS["teacher_other"]}"
+
+[[token]]
+name = "学工系统"
+role = "ingest"
+levels = ["学生"]
+token = "{TOKENS["ingest"]}"
 """
 
 
@@ -65,7 +72,8 @@ def auth(who: str) -> dict[str, str]:
 
 def observations_with_a_student(folder: Path) -> Path:
     """The sample's 状态数据 with one more row: a student's own value. The student then reported at
-    the 学生 level, so every student indicator is due for them: their unreported ones become gaps."""
+    the 学生 level, so the student indicators due per subject are due for them: XS-2.3.10-01 (the
+    others are 全校 totals, due for the school alone) becomes their gap."""
     wb = load_workbook(SAMPLE / "状态数据.xlsx")
     wb.active.append(["XS-2.1.1.3-01", STUDENT, 2025, 0.2, None, None, "学工系统", "2026-06-30"])
     path = folder / "状态数据.xlsx"

@@ -49,6 +49,7 @@ class GraphStore(Protocol):
     def add_large_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
     def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None: ...
+    def change_graphs(self, changes: Mapping[URIRef, tuple[Graph, Graph]]) -> None: ...
     def insert(self, graphs: Mapping[URIRef, Graph]) -> None: ...
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
     def select_table(
@@ -260,8 +261,15 @@ class OxigraphStore:
 
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
         """Remove some triples of a graph and add others, in one transaction (one SPARQL update)."""
-        self._check_graph_iri(name)
-        self._update([*_data("DELETE", name, remove), *_data("INSERT", name, add)])
+        self.change_graphs({name: (remove, add)})
+
+    def change_graphs(self, changes: Mapping[URIRef, tuple[Graph, Graph]]) -> None:
+        """Remove some triples and add others in several graphs, in one transaction (one update)."""
+        parts = []
+        for name, (remove, add) in changes.items():
+            self._check_graph_iri(name)
+            parts += [*_data("DELETE", name, remove), *_data("INSERT", name, add)]
+        self._update(parts)
 
     def insert(self, graphs: Mapping[URIRef, Graph]) -> None:
         """Add triples to graphs, new or existing, in one transaction (one SPARQL update)."""
