@@ -71,6 +71,18 @@ def test_a_pushed_value_replaces_the_periods_value_with_its_provenance(client: T
     assert answer.json()["written"] == ["2025/ZY-1.4.1-02/510202"] and answer.json()["duplicates"] == []
     # one value, 88 % stored as a fraction, from the system and token that pushed it
     assert value_of(client, "ZY-1.4.1-02", "510202") == [("0.88", "教务系统", "质量管理处", "质量管理处")]
+    assert answer.json()["changes"] == []  # it met the standard (grade A) and still does
+
+
+def test_a_push_over_http_answers_with_the_gap_it_turned_red(client: TestClient) -> None:
+    answer = post(client, {**ITEM, "indicator": "ZY-1.4.1-02", "subject": "530701", "value": "10%"})
+    change = answer.json()["changes"]
+    assert [(c["id"], c["before"], c["after"], c["kind"]) for c in change] == [
+        ("2025/ZY-1.4.1-02/530701", None, "red", "new")
+    ]
+    assert "低于 C 档线 20%" in change[0]["message_zh"] and "grade C" in change[0]["message_en"]
+    gap = client.get("/gaps/2025/ZY-1.4.1-02/530701", headers=auth("quality_office")).json()
+    assert gap["severity"] == "red" and gap["owner"]["rule"] in (1, 2, 3, 4)  # assigned at once
 
 
 def test_the_same_observation_twice_is_stored_once(client: TestClient) -> None:
@@ -80,6 +92,7 @@ def test_the_same_observation_twice_is_stored_once(client: TestClient) -> None:
     again = post(client, item)
     assert again.status_code == 200 and again.json() == {
         "push": again.json()["push"], "written": [], "duplicates": ["2025/ZY-1.4.1-02/510203"], "replayed": False,
+        "changes": [], "undiagnosed": [],
     }  # fmt: skip
     assert quads(client) == n
 

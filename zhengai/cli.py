@@ -247,6 +247,19 @@ def push_(
     )
     for gap_id in result.written:
         out.print(f"  {gap_id}", highlight=False)
+    for change in result.changes:
+        before, after = change.before or "—", change.after or "已达标 met"
+        out.print(
+            f"  [yellow]![/] {change.id}：{before} → {after}（{change.kind}）{change.message_zh}",
+            highlight=False,
+        )
+        out.print(f"    {change.message_en}", highlight=False)
+    for period in result.undiagnosed:
+        out.print(
+            f"  [cyan]i[/] {period} 学年尚未诊断：下次 zhengai diagnose --period {period} 时计入 / "
+            f"{period} is not diagnosed yet: its next diagnose counts these values",
+            highlight=False,
+        )
 
 
 def _push_sheets(file: str) -> tuple[list, list]:  # type: ignore[type-arg]

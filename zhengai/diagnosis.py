@@ -207,9 +207,14 @@ def unsupported_forms(shapes: Graph) -> list[str]:
     return problems
 
 
-def validate_fast(store: GraphStore, period: int, shapes: URIRef) -> list[Result]:
+def validate_fast(
+    store: GraphStore, period: int, shapes: URIRef, subject: URIRef | None = None
+) -> list[Result]:
+    """The fast path's results for the period (or, with ``subject``, for that subject's due items
+    only: the same query and shapes, restricted to its focus nodes)."""
     query = query_registry.get("diagnosis_results")
-    rows = store.select(query.text, _bindings(period, shapes))
+    bindings = _bindings(period, shapes) | ({"subject": subject} if subject is not None else {})
+    rows = store.select(query.text, bindings)
     return [
         Result(
             r["focus"],  # type: ignore[arg-type]
@@ -437,6 +442,14 @@ def _gaps(
     return sorted(gaps.values(), key=lambda g: (-SEVERITY_RANK[g.severity], g.code, g.subject_code))  # type: ignore[index]
 
 
+def persists(gap: Gap, prior: StoredGap) -> None:
+    """Mark ``gap`` as the continuation of the previous period's ``prior``."""
+    gap.status, gap.previous = "persisting", prior.iri
+    gap.trend = _trend(prior, gap.severity, gap.value, gap.direction)  # type: ignore[arg-type]
+    if gap.severity == SH.Violation and gap.threshold is not None:
+        gap.suggested_target = gap.threshold
+
+
 def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) -> None:
     info = previous_run(store, run.period)
     if info is None:
@@ -445,12 +458,8 @@ def _spiral(run: Run, store: GraphStore, labels: dict[URIRef, tuple[str, str]]) 
     before = {(g.indicator, g.subject): g for g in stored_gaps(store, info.graph) if g.status != "closed"}
     for gap in run.gaps:
         prior = before.pop((gap.indicator, gap.subject), None)
-        if prior is None:
-            continue
-        gap.status, gap.previous = "persisting", prior.iri
-        gap.trend = _trend(prior, gap.severity, gap.value, gap.direction)  # type: ignore[arg-type]
-        if gap.severity == SH.Violation and gap.threshold is not None:
-            gap.suggested_target = gap.threshold
+        if prior is not None:
+            persists(gap, prior)
     for (indicator, subject), prior in sorted(before.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         code, label = labels.get(indicator, (str(indicator).rsplit("/", 1)[-1], ""))
         if code in run.not_due:  # not due this period (3年, 5年 …): nothing says it closed

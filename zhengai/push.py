@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from zhengai import query_registry
+from zhengai import live, query_registry
 from zhengai.errors import InputError, Location, Problem
 from zhengai.loaders.observations import load_observations, observations_graph
 from zhengai.loaders.table import RawSheet
@@ -66,6 +66,8 @@ class PushResult:
     written: list[str] = field(default_factory=list)  # period/indicator/subject of each value written
     duplicates: list[str] = field(default_factory=list)  # already stored, not written again
     replayed: bool = False  # the Idempotency-Key was seen: the first push's answer, nothing written
+    changes: list[live.Change] = field(default_factory=list)  # gaps the re-check changed
+    undiagnosed: list[int] = field(default_factory=list)  # periods written that have no run yet
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -73,6 +75,8 @@ class PushResult:
             "written": self.written,
             "duplicates": self.duplicates,
             "replayed": self.replayed,
+            "changes": [c.as_dict() for c in self.changes],
+            "undiagnosed": self.undiagnosed,
         }
 
 
@@ -191,7 +195,31 @@ def push(
         store.change_graphs(changes)
     out.written.sort()
     out.duplicates.sort()
+    _recheck(store, result.graphs, observed, changes, out)
     return out
+
+
+def _recheck(
+    store: GraphStore,
+    graphs: Mapping[URIRef, Graph],
+    observed: list[tuple[URIRef, URIRef]],
+    changes: Mapping[URIRef, tuple[Graph, Graph]],
+    out: PushResult,
+) -> None:
+    """Each subject a value was written for, re-checked in its period's latest run (zhengai.live).
+    A period not diagnosed yet keeps the value; its first ``diagnose`` counts it."""
+    from zhengai import diagnosis
+
+    by_period: dict[int, set[URIRef]] = {}
+    for name, node in observed:
+        if name in changes and (node, PROV.wasGeneratedBy, None) in changes[name][1]:
+            g = graphs[name]
+            by_period.setdefault(int(g.value(node, ZG.academicYear)), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
+    for period, subjects in sorted(by_period.items()):
+        if diagnosis.latest_run(store, period) is None:
+            out.undiagnosed.append(period)
+            continue
+        out.changes += live.recheck(store, period, subjects)
 
 
 def _row(p: Problem) -> int:

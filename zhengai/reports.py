@@ -198,11 +198,13 @@ def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal: Coll
 
 def rows_literal(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal: Collection[Node]) -> Literal:
     """The rows of a run's gaps as one rdf:JSON literal, stored with the run's report."""
+    return rows_literal_of(rows_of(gaps, labels, personal))
+
+
+def rows_literal_of(rows: Iterable[GapRow]) -> Literal:
     return Literal(
         json.dumps(
-            [list(vars(r).values()) for r in rows_of(gaps, labels, personal)],
-            ensure_ascii=False,
-            separators=(",", ":"),
+            [list(vars(r).values()) for r in _ordered(list(rows))], ensure_ascii=False, separators=(",", ":")
         ),
         datatype=RDF.JSON,
     )
