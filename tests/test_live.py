@@ -76,8 +76,11 @@ def test_a_push_turns_a_passing_value_red_and_another_clears_a_gap(sample: Oxigr
     sent(sample, [item("ZY-1.4.1-02", "510203", "5%")])
     better = sent(sample, [item("ZY-1.4.1-02", "510203", "22%")])
     assert [(c.before, c.after, c.kind) for c in better.changes] == [("red", "yellow", "improved")]
+    # the same severity with another value: changed
+    same = sent(sample, [item("ZY-1.4.1-02", "510203", "24%")])
+    assert [(c.before, c.after, c.kind, c.value) for c in same.changes] == [("yellow", "yellow", "changed", "24%")]
     # the same value again changes nothing
-    assert sent(sample, [item("ZY-1.4.1-02", "510203", "22%")]).changes == []
+    assert sent(sample, [item("ZY-1.4.1-02", "510203", "24%")]).changes == []
     _lists_agree(sample, run.graph)
     # and a full diagnose of the same data finds the same
     fresh = diagnosis.diagnose(sample, 2025)

@@ -292,6 +292,56 @@ def _rewrite_answers(
         add.add((node, ZG.gapList, Literal(gap_list(shared), datatype=RDF.JSON)))
 
 
+def move(
+    store: GraphStore,
+    run: URIRef,
+    owners: Mapping[URIRef, ownership.Owner | None],
+    left: Mapping[URIRef, URIRef],
+) -> tuple[Graph, Graph]:
+    """What to remove and add so that the gaps in ``owners`` point at their new answers (None: no
+    owner) and the gaps in ``left`` (gap → the answer it pointed at, its own triples already gone)
+    are off their old answers' lists; only those answers are read and rewritten."""
+    remove, add = Graph(), Graph()
+    joining: dict[URIRef, tuple[str, ownership.Owner, list[tuple[URIRef, str]]]] = {}
+    for gap, owner in owners.items():
+        if owner is None:
+            continue
+        text = answer_text(owner)
+        node = answer_node(run, text)
+        add.add((gap, ZG.assignment, node))
+        joining.setdefault(node, (text, owner, []))[2].append((gap, owner.id))
+    query = query_registry.get("answer_of")
+    for node in {*left.values(), *joining}:
+        triples = [(node, r["p"], r["o"]) for r in store.select(query.text, {"run": run, "a": node})]
+        listed = next((o for _, p, o in triples if p == ZG.gapList), None)
+        gaps = {str(g): i for i, g in json.loads(str(listed))} if listed is not None else {}
+        for gap, old in left.items():
+            if old == node:
+                gaps.pop(str(gap), None)
+        text, owner, arriving = joining.get(node, ("", None, []))
+        for gap, gap_id in arriving:
+            gaps[str(gap)] = gap_id
+        if not gaps:  # nobody points at it any more
+            for triple in triples:
+                remove.add(triple)
+            continue
+        if not triples:  # a new answer
+            for triple in _answer_triples(node, owner, text):  # type: ignore[arg-type]
+                add.add(triple)
+        elif listed is not None:
+            remove.add((node, ZG.gapList, listed))
+        add.add(
+            (
+                node,
+                ZG.gapList,
+                Literal(
+                    json.dumps(sorted([i, g] for g, i in gaps.items()), ensure_ascii=False), datatype=RDF.JSON
+                ),
+            )
+        )
+    return remove, add
+
+
 def _change_record(
     gap: URIRef, old: ownership.Owner, new: ownership.Owner | None, now: dt.datetime, cause: URIRef | None
 ) -> Graph:

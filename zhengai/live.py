@@ -28,7 +28,8 @@ from zhengai.store import GraphStore
 
 @dataclass(frozen=True)
 class Change:
-    """One gap whose state a push changed: severity before and after (None: no gap)."""
+    """One gap whose state a push changed: severity before and after (None: no gap). Its kind:
+    new, resolved, worsened, improved, or changed (the same severity, another value or grade)."""
 
     id: str
     before: str | None
@@ -44,7 +45,8 @@ class Change:
         if self.after is None:
             return "resolved"
         order = {"missing": 1, "yellow": 2, "red": 3}
-        return "worsened" if order.get(self.after, 0) > order.get(self.before, 0) else "improved"
+        before, after = order.get(self.before, 0), order.get(self.after, 0)
+        return "worsened" if after > before else "improved" if after < before else "changed"
 
     def as_dict(self) -> dict[str, object]:
         return {**self.__dict__, "kind": self.kind}
@@ -117,7 +119,8 @@ def recheck(store: GraphStore, period: int, subjects: Iterable[URIRef]) -> list[
     for triple in diagnosis.gap_triples(run):
         add.add(triple)
     store.change_graph(info.graph, remove, add)  # the gaps first, then who owns them
-    _assign(store, info.graph, {g.iri for g in new_gaps}, gone, before_rows, new_gaps)
+    left = {s: o for s, p, o in remove if p == ZG.assignment}
+    _assign(store, info.graph, left, gone, before_rows, new_gaps)
     return changes
 
 
@@ -129,28 +132,18 @@ def _same(a: reports.GapRow, b: reports.GapRow) -> bool:
 def _assign(
     store: GraphStore,
     run: URIRef,
-    written: set[URIRef],
+    left: dict[Node, Node],
     gone: set[str],
     before_rows: dict[str, reports.GapRow],
     new_gaps: list[diagnosis.Gap],
 ) -> None:
-    """Owners for the gaps just written, the shared answers and gap lists to match, and the run's
-    stored rows: one more write."""
-    before = assignment._stored(store, run)
-    owners = {gap: ownership.resolve(store, run, gap).get(gap) for gap in written}
-    after = {gap: (text, owner) for gap, (_node, text, owner) in before.items() if owner.id not in gone}
-    for gap, owner in owners.items():
-        if owner is not None:
-            after[gap] = (assignment.answer_text(owner), owner)
-    remove, add = Graph(), Graph()
-    for gap, (text, _owner) in after.items():
-        if gap in written:
-            add.add((gap, ZG.assignment, assignment.answer_node(run, text)))
-    assignment._rewrite_answers(store, run, before, after, remove, add)
+    """Owners for the gaps just written (the rule queries, per gap), the shared answers they leave
+    and join, and the run's stored rows: one more write."""
+    owners = {g.iri: ownership.resolve(store, run, g.iri).get(g.iri) for g in new_gaps}
+    remove, add = assignment.move(store, run, owners, left)  # type: ignore[arg-type]
     rows = [r for i, r in before_rows.items() if i not in gone]
-    labels = reports.indicator_labels(store)
-    personal = reports.personal_subjects(store)
-    rows += reports.rows_of(new_gaps, labels, personal)
+    personal = {g.subject for g in new_gaps if reports.is_personal(store, g.subject)}
+    rows += reports.rows_of(new_gaps, reports.indicator_labels(store), personal)
     report = next(iter(store.select(query_registry.get("run_gap_rows").text, {"run": run})), None)
     report_node = iri("run", str(run).rsplit("/", 1)[-1], "report")
     if report is not None:

@@ -160,6 +160,11 @@ def personal_subjects(store: GraphStore) -> set[Node]:
     return {r["subject"] for r in store.select(query_registry.get("personal_subjects").text)}
 
 
+def is_personal(store: GraphStore, subject: Node) -> bool:
+    """Whether ``subject`` is one teacher or student."""
+    return bool(store.select(query_registry.get("personal_subjects").text, {"subject": subject}))
+
+
 def rows_of(gaps: Iterable[Gap], labels: Mapping[URIRef, Labels], personal: Collection[Node]) -> list[GapRow]:
     """The rows of a run's gaps as they are stored with it: what ``run_gaps.rq`` reads back from
     the gaps' triples and ``labels`` (``tests/test_reports.py`` holds the two equal)."""
