@@ -39,6 +39,7 @@ demo: install
 	$(BIN)/zhengai --store $(STORE) owners --severity red
 	@echo "— A campus system pushes one value between reloads: re-checked on its own, a passing gap turns red —"
 	$(BIN)/zhengai --store $(STORE) push data/sample/推送示例.json --system 教务系统
+	$(BIN)/zhengai --store $(STORE) events
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md

@@ -184,6 +184,57 @@ def test_the_cli_pushes_a_file_or_standard_input(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "2025/ZY-1.4.1-02/510202" in first.output, first.output
     again = runner.invoke(cli, ["--store", str(store), "push", str(file)])
     assert again.exit_code == 0 and "重复 / duplicates: 1" in again.output
+    # 30 % meets ZY-1.4.1-02 (grade A); 10 % turns 510202 red: an event, listed by zhengai events
+    file.write_text(json.dumps([{**ITEM, "value": "10%"}]), encoding="utf-8")
+    red = runner.invoke(cli, ["--store", str(store), "push", str(file)])
+    assert "2025/ZY-1.4.1-02/510202：— → red（new）" in red.output, red.output
+    listed = runner.invoke(cli, ["--store", str(store), "events", "-f", "json"])
+    assert [(e["gap"], e["kind"], e["after"]) for e in json.loads(listed.output)] == [
+        ("2025/ZY-1.4.1-02/510202", "new", "red")
+    ]
     csv = "指标,对象,学年,值\nZY-1.4.1-02,999,2025,0.3\n"
     bad = runner.invoke(cli, ["--store", str(store), "push", "-"], input=csv)
     assert bad.exit_code != 0 and "999" in bad.output
+
+
+def sse(client: TestClient, who: str, **params: object) -> list[dict]:
+    """The events of GET /events?follow=false, parsed from the SSE stream."""
+    headers = auth(who)
+    if "last_event_id" in params:
+        headers["Last-Event-ID"] = str(params.pop("last_event_id"))
+    body = client.get("/events", params={"follow": "false", **params}, headers=headers)
+    assert body.status_code == 200, body.text
+    out = []
+    for block in body.text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":")
+        )
+        if "data" in fields:
+            out.append({"id": int(fields["id"]), "event": fields["event"], **json.loads(fields["data"])})
+    return out
+
+
+def test_a_push_that_turns_a_value_red_is_an_event_for_those_who_may_see_it(client: TestClient) -> None:
+    seen = [e["id"] for e in sse(client, "quality_office")]
+    # 460301 meets ZY-1.4.1-03 in 2025; 5 % is below its C line
+    assert client.get("/gaps/2025/ZY-1.4.1-03/460301", headers=auth("quality_office")).status_code == 404
+    red = post(client, {**ITEM, "indicator": "ZY-1.4.1-03", "subject": "460301", "value": "5%"})
+    assert red.status_code == 201 and red.json()["changes"], red.text
+    new = sse(client, "quality_office", after=max(seen, default=0))
+    assert [(e["gap"], e["event"], e["before"], e["after"], e["value"]) for e in new] == [
+        ("2025/ZY-1.4.1-03/460301", "new", None, "red", "5%")
+    ]
+    event = new[0]
+    owner_units = event["owner"]["units"] + [p["unit"] for p in event["owner"]["posts"]]
+    assert event["owner"]["escalation"] and event["message_zh"] and event["message_en"]
+    # resumable: after the last id, nothing; the same id as Last-Event-ID header
+    assert sse(client, "quality_office", after=event["id"]) == []
+    assert [e["id"] for e in sse(client, "quality_office", last_event_id=event["id"] - 1)] == [event["id"]]
+    # the matrix (rule 4) gives it to 智能制造学院, the 二级学院 of 460301: head ZZ-01 韩磊
+    assert event["owner"]["rule"] == 4 and owner_units == ["智能制造学院", "智能制造学院"]
+    assert [p["code"] for p in event["owner"]["escalation"]] == ["ZZ-01", "XB-01", "DW-01"]
+    assert event["id"] in [e["id"] for e in sse(client, "unit_head_other")]  # 智能制造学院's head
+    assert event["id"] not in [e["id"] for e in sse(client, "unit_head")]  # 信息工程学院's
+    assert event["id"] not in [e["id"] for e in sse(client, "teacher")]  # T1005 holds none of it
+    assert client.get("/events", params={"follow": "false"}, headers=auth("reader")).status_code == 403
+    assert client.get("/events", params={"follow": "false"}, headers=auth("ingest")).status_code == 403

@@ -291,6 +291,36 @@ def _push_sheets(file: str) -> tuple[list, list]:  # type: ignore[type-arg]
     return [RawSheet(file, "csv", rows)], []  # type: ignore[arg-type]
 
 
+@app.command("events")
+def events_(
+    after: Annotated[int, typer.Option(help="Only the events after this sequence number.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """The gap events pushed data caused (new, worsened, improved, changed, resolved), oldest first."""
+    from zhengai import events as gap_events
+
+    try:
+        with _open() as store:
+            found = gap_events.since(store, after, limit=100_000)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    if fmt == "json":
+        out.print_json(json.dumps([e.as_dict() for e in found], ensure_ascii=False))
+        return
+    table = Table("#", "时间 at", "问题 gap", "变化 kind", "前 → 后", "责任人 owner", "说明 message")
+    for e in found:
+        owner = e.owner or {}
+        posts = (
+            "、".join(p["code"] for p in owner.get("posts", [])) or "、".join(owner.get("units", [])) or "—"
+        )  # type: ignore[union-attr]
+        table.add_row(
+            str(e.seq), e.at[:19], e.gap, e.kind, f"{e.before or '—'} → {e.after or '—'}", posts, e.message_zh
+        )
+    out.print(table)
+    if not found:
+        out.print("没有事件 / no events")
+
+
 @app.command()
 def compact() -> None:
     """Compact the store on disk: run after large loads, many diagnoses or dropped runs, when reads

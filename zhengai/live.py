@@ -14,13 +14,14 @@ the spiral's closed rows for the previous period's gaps.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from zhengai import assignment, diagnosis, ownership, query_registry, reports
+from zhengai import assignment, diagnosis, events, ownership, query_registry, reports
 from zhengai.namespaces import SH, ZG, iri
 from zhengai.standards import compile_period
 from zhengai.store import GraphStore
@@ -120,7 +121,7 @@ def recheck(store: GraphStore, period: int, subjects: Iterable[URIRef]) -> list[
         add.add(triple)
     store.change_graph(info.graph, remove, add)  # the gaps first, then who owns them
     left = {s: o for s, p, o in remove if p == ZG.assignment}
-    _assign(store, info.graph, left, gone, before_rows, new_gaps)
+    _assign(store, info.graph, left, gone, before_rows, new_gaps, changes)
     return changes
 
 
@@ -136,9 +137,10 @@ def _assign(
     gone: set[str],
     before_rows: dict[str, reports.GapRow],
     new_gaps: list[diagnosis.Gap],
+    changes: list[Change],
 ) -> None:
     """Owners for the gaps just written (the rule queries, per gap), the shared answers they leave
-    and join, and the run's stored rows: one more write."""
+    and join, the run's stored rows and the events of ``changes``: one more write."""
     owners = {g.iri: ownership.resolve(store, run, g.iri).get(g.iri) for g in new_gaps}
     remove, add = assignment.move(store, run, owners, left)  # type: ignore[arg-type]
     rows = [r for i, r in before_rows.items() if i not in gone]
@@ -149,4 +151,25 @@ def _assign(
     if report is not None:
         remove.add((report_node, ZG.gapRows, report["rows"]))
     add.add((report_node, ZG.gapRows, reports.rows_literal_of(rows)))
-    store.change_graph(run, remove, add)
+    by_id = {g.id: owners.get(g.iri) for g in new_gaps}
+    for change in changes:  # a resolved gap's event names the owner it had
+        if change.id not in by_id and change.id in before_rows:
+            by_id[change.id] = _stored_owner(store, run, left, change.id)
+    personal_ids = {r.id for r in rows if r.personal} | {i for i, r in before_rows.items() if r.personal}
+    happened = events.triples(store, changes, by_id, personal_ids)
+    store.change_graphs({run: (remove, add), events.EVENTS_GRAPH: (Graph(), happened)})
+
+
+def _stored_owner(
+    store: GraphStore, run: URIRef, left: dict[Node, Node], gap_id: str
+) -> ownership.Owner | None:
+    """The owner a gap that just left the run had: its old shared answer."""
+    _period, code, subject = gap_id.split("/", 2)
+    gap = iri("gap", str(run).rsplit("/", 1)[-1], code, subject)
+    node = left.get(gap)
+    if node is None:
+        return None
+    for r in store.select(query_registry.get("answer_of").text, {"run": run, "a": node}):
+        if r["p"] == ZG.ownerAnswer:
+            return ownership.Owner.from_record(gap, {"id": gap_id, **json.loads(str(r["o"]))})
+    return None
