@@ -177,3 +177,37 @@ def test_httpx_uploads_diagnoses_and_reads_back_gaps_and_an_owner(server: str) -
         assert answer.status_code == 200, answer.text
         runs = answer.json()
         assert int(runs["results"]["bindings"][0]["n"]["value"]) == 3
+
+
+def test_a_pushed_red_value_arrives_on_the_event_stream(server: str) -> None:
+    """Over real HTTP: a reader holds GET /events open; a push turns a passing value red; the event
+    arrives on the stream, with its id, within seconds."""
+    import json
+    import threading
+
+    headers = {"Authorization": f"Bearer {TOKENS['quality_office']}"}
+    last = max([0, *(int(line[4:]) for line in httpx.get(server + "/events", params={"follow": "false"},
+               headers=headers, timeout=30).text.splitlines() if line.startswith("id: "))])  # fmt: skip
+    received: list[dict] = []
+    opened = threading.Event()
+
+    def listen() -> None:
+        with httpx.stream(
+            "GET", server + "/events", params={"after": last}, headers=headers, timeout=30
+        ) as stream:
+            opened.set()
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    received.append(json.loads(line[6:]))
+                    return
+
+    reader = threading.Thread(target=listen, daemon=True)
+    reader.start()
+    assert opened.wait(10)
+    item = {"indicator": "ZY-1.4.1-03", "subject": "460301", "period": 2025, "value": "5%",
+            "source": "教务系统", "observed_at": "2026-03-05"}  # fmt: skip
+    pushed = httpx.post(server + "/observations", json=item, headers=headers, timeout=30)
+    assert pushed.status_code == 201, pushed.text
+    reader.join(15)
+    assert [(e["gap"], e["after"]) for e in received] == [("2025/ZY-1.4.1-03/460301", "red")]
+    assert received[0]["seq"] > last and received[0]["owner"]["escalation"]
