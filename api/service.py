@@ -15,8 +15,8 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from rdflib import URIRef
 
-from zhengai import assignment, audit, diagnosis, lifecycle, ownership, reports
-from zhengai.errors import DiagnosisError
+from zhengai import assignment, audit, delivery, diagnosis, lifecycle, ownership, reports
+from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.store import OxigraphStore
 
 from .query_workers import QueryPool
@@ -36,6 +36,8 @@ class Settings:
     query_workers: int = 2
     cors_origins: tuple[str, ...] = ()
     upload: Limits = field(default_factory=Limits)
+    subscriptions: list[delivery.Subscription] = field(default_factory=list)  # webhooks
+    delivery_interval: float = 0.2  # seconds between passes over the outbox
 
 
 class Service:
@@ -48,8 +50,28 @@ class Service:
         self._generation = 0
         self._cache: dict[tuple[object, ...], object] = {}
         self._cache_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._deliverer: threading.Thread | None = None
+        if settings.subscriptions:
+            self._deliverer = threading.Thread(target=self._deliver, name="zhengai-webhooks", daemon=True)
+            self._deliverer.start()
+
+    def _deliver(self) -> None:
+        """Webhook deliveries, apart from the requests: a slow or down receiver never slows a push."""
+        sender = delivery.Deliverer(self.store, self.settings.subscriptions)
+        try:
+            while not self._stop.wait(self.settings.delivery_interval):
+                try:
+                    sender.run_once()
+                except ZhengaiError:
+                    continue  # the store was busy or refused this pass: the next one retries
+        finally:
+            sender.close()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._deliverer is not None:
+            self._deliverer.join(timeout=10)
         self.pool.close()
         self.store.close()
 

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -295,12 +296,32 @@ def _push_sheets(file: str) -> tuple[list, list]:  # type: ignore[type-arg]
 def events_(
     after: Annotated[int, typer.Option(help="Only the events after this sequence number.")] = 0,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    dead: Annotated[
+        bool, typer.Option("--dead", help="The webhook deliveries given up after repeated failures.")
+    ] = False,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Send the dead deliveries again (the server's next pass).")
+    ] = False,
 ) -> None:
     """The gap events pushed data caused (new, worsened, improved, changed, resolved), oldest first."""
+    from zhengai import delivery
     from zhengai import events as gap_events
 
     try:
         with _open() as store:
+            if dead or retry:
+                outbox = delivery.Deliverer(store, [])
+                letters = outbox.dead()
+                n = outbox.retry_dead() if retry else 0
+                outbox.close()
+                for name, seq, attempts in letters:
+                    out.print(f"  {name}  事件 event #{seq}  尝试 attempts {attempts}", highlight=False)
+                out.print(
+                    f"{len(letters)} 个投递已放弃 / dead deliveries"
+                    + (f"；已重新排队 / queued again: {n}" if retry else ""),
+                    highlight=False,
+                )
+                return
             found = gap_events.since(store, after, limit=100_000)
     except ZhengaiError as exc:
         raise _fail(exc) from None
@@ -939,6 +960,10 @@ def serve(
         list[str] | None, typer.Option(help="An origin allowed to call the API from a browser (repeatable).")
     ] = None,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted by POST /loads, in MB.")] = 50,
+    subscriptions: Annotated[
+        Path | None,
+        typer.Option(help="TOML file of webhook subscriptions (default: ZHENGAI_SUBSCRIPTIONS_FILE)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (FastAPI, OpenAPI at /docs, SPARQL at /sparql) over the store until interrupted."""
     import uvicorn
@@ -951,9 +976,11 @@ def serve(
     path = store_path(State.store_location)
     try:
         configured = Tokens.configured(tokens)
+        hooks = _subscriptions(subscriptions)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     settings = Settings(
+        subscriptions=hooks,
         tokens=configured,
         query_timeout=query_timeout,
         row_limit=row_limit,
@@ -964,6 +991,17 @@ def serve(
     err.print(f"{len(configured)} 个令牌 / token(s) configured; requests without one have the public role")
     out.print(f"zhengai API on http://{host}:{port}/docs  (store {path})", highlight=False)
     uvicorn.run(create_app(path, settings), host=host, port=port, log_level="warning")
+
+
+def _subscriptions(path: Path | None) -> list:  # type: ignore[type-arg]
+    from zhengai import delivery
+
+    file = path or (
+        Path(os.environ["ZHENGAI_SUBSCRIPTIONS_FILE"])
+        if os.environ.get("ZHENGAI_SUBSCRIPTIONS_FILE")
+        else None
+    )
+    return delivery.load_subscriptions(file) if file else []
 
 
 @app.command("audit")

@@ -1,0 +1,173 @@
+"""Webhooks on a real receiver (an HTTP server on 127.0.0.1, started and stopped here): signed,
+at least once, retried with backoff, dead after N failures, resumed after a restart."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import load_sample
+
+from zhengai import delivery, diagnosis, push
+from zhengai.store import OxigraphStore
+
+SECRET = "s3cret"
+
+
+class Receiver:
+    """Records every delivery; refuses a share of them with a 500."""
+
+    def __init__(self, fail: float) -> None:
+        self.fail = fail
+        self.random = random.Random(7)
+        self.received: list[tuple[int, dict, str, bool]] = []  # event id, body, signature, accepted
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    accepted = receiver.random.random() >= receiver.fail
+                    receiver.received.append(
+                        (
+                            int(self.headers["X-Zhengai-Event-Id"]),
+                            json.loads(body),
+                            self.headers["X-Zhengai-Signature"],
+                            accepted,
+                        )
+                    )
+                    receiver.bodies.append(body)
+                self.send_response(200 if accepted else 500)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.bodies: list[bytes] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(fail=0.3)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[OxigraphStore]:
+    with OxigraphStore(tmp_path / "store") as s:
+        load_sample(s)
+        diagnosis.diagnose(s, 2025)
+        yield s
+
+
+def pushes(store: OxigraphStore, n: int) -> None:
+    """n pushes that each change 510202's ZY-1.4.1-02 (red, then met, and so on): n events."""
+    for i in range(n):
+        sheet, problems = push.items_sheet(
+            [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%" if i % 2 == 0 else "95%",
+              "observed_at": f"2026-03-{i + 1:02d}"}]
+        )  # fmt: skip
+        push.push(store, [sheet], file="test", system="教务系统", problems=problems)
+
+
+def test_every_event_arrives_signed_at_least_once_through_a_failing_receiver(
+    store: OxigraphStore, receiver: Receiver
+) -> None:
+    pushes(store, 10)
+    subs = [delivery.Subscription("信息工程学院", receiver.url, SECRET, unit="信息工程学院")]
+    now = [1_000_000.0]
+    deliverer = delivery.Deliverer(store, subs, max_attempts=20, backoff=1.0, clock=lambda: now[0])
+    for _ in range(200):
+        deliverer.run_once()
+        now[0] += 60  # past every backoff
+        if all(s.done for s in deliverer.states.values()) and len(deliverer.states) == 10:
+            break
+    deliverer.close()
+    accepted = {seq for seq, _, _, ok in receiver.received if ok}
+    assert accepted == set(range(1, 11))  # none lost
+    assert len(receiver.received) > 10  # some were refused and sent again
+    assert not deliverer.dead()
+    for (seq, body, signature, _), raw in zip(receiver.received, receiver.bodies, strict=True):
+        at, v1 = (part.split("=", 1)[1] for part in signature.split(","))
+        expected = hmac.new(SECRET.encode(), f"{at}.".encode() + raw, hashlib.sha256).hexdigest()
+        assert v1 == expected and body["seq"] == seq
+
+
+def test_a_receiver_that_is_down_gives_dead_letters_that_can_be_retried_after_a_restart(
+    store: OxigraphStore, receiver: Receiver
+) -> None:
+    pushes(store, 2)
+    down = delivery.Subscription("down", "http://127.0.0.1:9/hook", SECRET, role="quality_office")
+    now = [1_000_000.0]
+    first = delivery.Deliverer(store, [down], max_attempts=3, backoff=1.0, timeout=0.5, clock=lambda: now[0])
+    for _ in range(5):
+        first.run_once()
+        now[0] += 10
+    assert [(name, seq, attempts) for name, seq, attempts in first.dead()] == [("down", 1, 3), ("down", 2, 3)]
+    first.close()
+    # a restart reads the outbox: the dead letters are still there; sent again to a receiver that is up
+    receiver.fail = 0.0
+    up = delivery.Subscription("down", receiver.url, SECRET, role="quality_office")
+    again = delivery.Deliverer(store, [up], clock=lambda: now[0])
+    assert [seq for _, seq, _ in again.dead()] == [1, 2]
+    assert again.retry_dead() == 2
+    again.run_once()
+    assert sorted(seq for seq, _, _, ok in receiver.received if ok) == [1, 2] and not again.dead()
+    again.close()
+    # and a third start has nothing left to send
+    third = delivery.Deliverer(store, [up], clock=lambda: now[0])
+    assert third.run_once() == 0
+    third.close()
+
+
+def test_subscriptions_take_only_what_they_may_see(store: OxigraphStore, receiver: Receiver) -> None:
+    receiver.fail = 0.0
+    pushes(store, 1)  # 510202 is 信息工程学院's (post XX-01, 彭浩 T1004)
+    subs = [
+        delivery.Subscription("xx", receiver.url + "?xx", SECRET, unit="信息工程学院"),
+        delivery.Subscription("zz", receiver.url + "?zz", SECRET, unit="智能制造学院"),
+        delivery.Subscription("head", receiver.url + "?head", SECRET, person="T1004"),
+        delivery.Subscription("post", receiver.url + "?post", SECRET, post="XX-01"),
+    ]
+    d = delivery.Deliverer(store, subs)
+    assert d.run_once() == 3  # not 智能制造学院
+    d.close()
+
+
+def test_the_cli_lists_and_retries_dead_deliveries(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from zhengai.cli import app
+
+    path = tmp_path / "store"
+    with OxigraphStore(path) as s:
+        load_sample(s)
+        diagnosis.diagnose(s, 2025)
+        pushes(s, 1)
+        down = delivery.Subscription("office", "http://127.0.0.1:9/hook", SECRET, role="quality_office")
+        d = delivery.Deliverer(s, [down], max_attempts=1, timeout=0.5)
+        d.run_once()
+        d.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--store", str(path), "events", "--dead"])
+    assert listed.exit_code == 0 and "office  事件 event #1  尝试 attempts 1" in listed.output, listed.output
+    retried = runner.invoke(app, ["--store", str(path), "events", "--retry"])
+    assert "queued again: 1" in retried.output
+    assert "0 个投递已放弃" in runner.invoke(app, ["--store", str(path), "events", "--dead"]).output
