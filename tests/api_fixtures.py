@@ -3,6 +3,13 @@ a person), diagnosed for 2024 and 2025; and a token for every role."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import MATRIX, SAMPLE
@@ -97,3 +104,48 @@ def tokens(folder: Path) -> Tokens:
     file = folder / "tokens.toml"
     file.write_text(TOKEN_FILE, encoding="utf-8")
     return Tokens.from_file(file)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(store: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """``zhengai serve`` over ``store`` on a free 127.0.0.1 port, with ``env`` added to the
+    environment; yields the base URL once /healthz answers, and stops the server after."""
+    import httpx
+
+    port = free_port()
+    environment = {**os.environ, **env}
+    environment.pop("ZHENGAI_TOKENS_FILE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zhengai.cli", "--store", str(store), "serve", "--host", "127.0.0.1",
+         "--port", str(port), *args],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"zhengai serve did not start:\n{output}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

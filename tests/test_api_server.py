@@ -6,18 +6,12 @@ uploads a workbook, diagnoses, and reads back the gaps and an owner.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import TOKENS, build_store
+from api_fixtures import TOKENS, build_store, serving
 from conftest import SAMPLE
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
@@ -39,12 +33,6 @@ CONSTRUCT = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     """The store, and the answers it gives in-process (read before the server holds the store)."""
@@ -63,53 +51,9 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 @pytest.fixture(scope="module")
 def server(expected: tuple[Path, dict[str, object]]) -> Iterator[str]:
     path, _ = expected
-    port = free_port()
-    env = {
-        **os.environ,
-        "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']};auditor:{TOKENS['auditor']}",
-    }
-    env.pop("ZHENGAI_TOKENS_FILE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zhengai.cli",
-            "--store",
-            str(path),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--query-timeout",
-            "20",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"zhengai serve did not start:\n{output}")
-            time.sleep(0.2)
+    tokens = f"quality_office:{TOKENS['quality_office']};auditor:{TOKENS['auditor']}"
+    with serving(path, {"ZHENGAI_TOKENS": tokens}, "--query-timeout", "20") as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def wrapper(base: str, query: str, fmt: str, method: str = "GET") -> SPARQLWrapper:

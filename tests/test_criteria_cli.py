@@ -33,7 +33,9 @@ def test_criteria_reads_a_workbook_without_loading_it(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert data["summary"]["checkable"] == data["summary"]["total"] == 20
     by_code = {r["code"]: r for r in data["rows"]}
-    assert by_code["ZY-1.1.1-02"]["reading_zh"].startswith("A ≥ 90%，B ≥ 70% 且 < 90%（黄色预警），C < 70%（红色预警）")
+    assert by_code["ZY-1.1.1-02"]["reading_zh"].startswith(
+        "A ≥ 90%，B ≥ 70% 且 < 90%（黄色预警），C < 70%（红色预警）"
+    )
     assert by_code["ZY-1.2.1-04"]["reading_zh"] == "是/否判断：「是」为红色预警"
     assert by_code["ZY-1.1.1-02"]["sheet"] == "专业" and by_code["ZY-1.1.1-02"]["row"] == 4
     assert not store.exists() or not any(store.iterdir())  # read, not loaded

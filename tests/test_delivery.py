@@ -176,15 +176,10 @@ def test_the_cli_lists_and_retries_dead_deliveries(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_server_sends_a_pushed_red_value_to_the_webhook(tmp_path: Path) -> None:
     """zhengai serve with a subscriptions file: a push over HTTP reaches the receiver, signed."""
-    import os
-    import signal
-    import subprocess
-    import sys
     import time
 
     import httpx
-    from api_fixtures import TOKENS, build_store
-    from test_api_server import free_port
+    from api_fixtures import TOKENS, build_store, serving
 
     receiver = Receiver(fail=0.3)
     try:
@@ -194,25 +189,11 @@ def test_the_server_sends_a_pushed_red_value_to_the_webhook(tmp_path: Path) -> N
             f'[[subscription]]\nname = "质量管理处"\nurl = "{receiver.url}"\nsecret = "{SECRET}"\nrole = "quality_office"\n',
             encoding="utf-8",
         )
-        port = free_port()
-        env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']}",
-               "ZHENGAI_SUBSCRIPTIONS_FILE": str(hooks)}  # fmt: skip
-        env.pop("ZHENGAI_TOKENS_FILE", None)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "zhengai.cli", "--store", str(path), "serve", "--port", str(port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, "zhengai serve did not start"
-                time.sleep(0.2)
+        env = {
+            "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']}",
+            "ZHENGAI_SUBSCRIPTIONS_FILE": str(hooks),
+        }
+        with serving(path, env) as base:
             item = {"indicator": "ZY-1.4.1-03", "subject": "460301", "period": 2025, "value": "5%"}
             headers = {"Authorization": f"Bearer {TOKENS['quality_office']}"}
             assert (
@@ -221,9 +202,6 @@ def test_the_server_sends_a_pushed_red_value_to_the_webhook(tmp_path: Path) -> N
             deadline = time.monotonic() + 30
             while not any(ok for _, _, _, ok in receiver.received) and time.monotonic() < deadline:
                 time.sleep(0.1)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
         delivered = [(seq, body) for seq, body, _, ok in receiver.received if ok]
         assert [(body["gap"], body["after"]) for _, body in delivered] == [("2025/ZY-1.4.1-03/460301", "red")]
         first, raw = next((r, b) for r, b in zip(receiver.received, receiver.bodies, strict=True) if r[3])

@@ -10,7 +10,7 @@ from zhengai import reports
 
 
 def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
-    for text in ("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1"):
+    for text in ('=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1"):
         assert reports.safe_cell(text) == "'" + text
     for text in ("-3.5", "+7", "正常文本", "", None):
         assert reports.safe_cell(text) == ("" if text is None else text)

@@ -57,6 +57,6 @@ def test_a_silent_level_is_one_line_per_due_indicator(run_2025: tuple[OxigraphSt
         "JS-1.3.4-01", "JS-1.3.5-01", "JS-1.3.6-01", "JS-1.3.7-01",
     ]  # fmt: skip
     assert all("5 个对象都缺少" in p.zh for p in run.silent)
-    assert all(p.zh.endswith(("数据提供：人事处 RS-01（空缺 / vacant）", "数据提供：二级学院")) for p in run.silent), (
-        run.silent[0].zh
-    )
+    assert all(
+        p.zh.endswith(("数据提供：人事处 RS-01（空缺 / vacant）", "数据提供：二级学院")) for p in run.silent
+    ), run.silent[0].zh

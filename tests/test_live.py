@@ -63,7 +63,9 @@ def test_a_push_turns_a_passing_value_red_and_another_clears_a_gap(sample: Oxigr
     # the standard: the gap leaves the run, resolved by data, its measure kept
     owner = assignment.owners(sample, run.graph)
     holder = next(o for o in owner.values() if o.id == "2025/ZY-1.4.1-02/510203").posts[0].post.holders[0][0]
-    lifecycle.measure(sample, "2025/ZY-1.4.1-02/510203", text="对接行业标准修订课程", due="2026-12-31", by=holder)
+    lifecycle.measure(
+        sample, "2025/ZY-1.4.1-02/510203", text="对接行业标准修订课程", due="2026-12-31", by=holder
+    )
     cleared = sent(sample, [item("ZY-1.4.1-02", "510203", "95%")])
     assert [(c.id, c.kind) for c in cleared.changes] == [("2025/ZY-1.4.1-02/510203", "resolved")]
     assert "2025/ZY-1.4.1-02/510203" not in open_state(sample, run)
@@ -78,7 +80,9 @@ def test_a_push_turns_a_passing_value_red_and_another_clears_a_gap(sample: Oxigr
     assert [(c.before, c.after, c.kind) for c in better.changes] == [("red", "yellow", "improved")]
     # the same severity with another value: changed
     same = sent(sample, [item("ZY-1.4.1-02", "510203", "24%")])
-    assert [(c.before, c.after, c.kind, c.value) for c in same.changes] == [("yellow", "yellow", "changed", "24%")]
+    assert [(c.before, c.after, c.kind, c.value) for c in same.changes] == [
+        ("yellow", "yellow", "changed", "24%")
+    ]
     # the same value again changes nothing
     assert sent(sample, [item("ZY-1.4.1-02", "510203", "24%")]).changes == []
     _lists_agree(sample, run.graph)

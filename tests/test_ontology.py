@@ -57,7 +57,12 @@ def test_every_term_used_is_declared() -> None:
         for term in (s, p, o):
             if isinstance(term, URIRef) and str(term).startswith(str(ZG)) and str(term) != str(ZG):
                 used[str(term)] = "ontology"
-    for path in [*ROOT.glob("zhengai/**/*.py"), *ROOT.glob("loaders/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("api/*.py")]:
+    for path in [
+        *ROOT.glob("zhengai/**/*.py"),
+        *ROOT.glob("loaders/*.py"),
+        *ROOT.glob("scripts/*.py"),
+        *ROOT.glob("api/*.py"),
+    ]:
         for name in re.findall(r"\bZG\.(\w+)", path.read_text(encoding="utf-8")):
             used[str(ZG[name])] = path.name
     for path in ROOT.glob("queries/*.rq"):

@@ -36,7 +36,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield c
 
 
-def ask(client: TestClient, query: str, who: str = "quality_office", accept: str | None = None, **params: str):  # type: ignore[no-untyped-def]
+def ask(
+    client: TestClient, query: str, who: str = "quality_office", accept: str | None = None, **params: str
+):  # type: ignore[no-untyped-def]
     headers = auth(who) | ({"Accept": accept} if accept else {})
     return client.get("/sparql", params={"query": query, **params}, headers=headers)
 
@@ -107,7 +109,9 @@ def test_malformed_and_doubled_queries(client: TestClient) -> None:
     assert bad.status_code == 400 and bad.json()["code"] == "bad_query" and "syntax" in bad.json()["en"]
     two = client.get("/sparql?query=ASK%7B%7D&query=ASK%7B%7D", headers=auth("quality_office"))
     assert two.status_code == 400
-    odd = client.post("/sparql", content=b"ASK {}", headers=auth("quality_office") | {"Content-Type": "text/plain"})
+    odd = client.post(
+        "/sparql", content=b"ASK {}", headers=auth("quality_office") | {"Content-Type": "text/plain"}
+    )
     assert odd.status_code == 415 and odd.json()["code"] == "unsupported_media_type"
 
 
@@ -144,7 +148,11 @@ def test_updates_load_and_service_are_refused_before_the_store(client: TestClien
     cases = [
         client.get("/sparql", params={"update": "DROP ALL"}, headers=auth("quality_office")),
         client.post("/sparql", data={"update": "CLEAR ALL"}, headers=auth("quality_office")),
-        client.post("/sparql", content=b"DROP ALL", headers=auth("quality_office") | {"Content-Type": "application/sparql-update"}),
+        client.post(
+            "/sparql",
+            content=b"DROP ALL",
+            headers=auth("quality_office") | {"Content-Type": "application/sparql-update"},
+        ),
         ask(client, "INSERT DATA { <urn:a> <urn:b> <urn:c> }"),
         ask(client, "PREFIX x: <urn:x> DELETE WHERE { ?s ?p ?o }"),
         ask(client, f"LOAD <{trap}data.ttl>"),
@@ -211,11 +219,16 @@ def test_too_many_rows(client: TestClient) -> None:
 def test_cors_for_a_browser_client(client: TestClient) -> None:
     pre = client.options(
         "/sparql",
-        headers={"Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"},
+        headers={
+            "Origin": "https://yasgui.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
     )
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://yasgui.example"
-    r = client.get("/sparql", params={"query": "ASK {}"}, headers=auth("auditor") | {"Origin": "https://yasgui.example"})
+    r = client.get(
+        "/sparql", params={"query": "ASK {}"}, headers=auth("auditor") | {"Origin": "https://yasgui.example"}
+    )
     assert r.headers["access-control-allow-origin"] == "https://yasgui.example"
     other = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
     assert "access-control-allow-origin" not in other.headers
@@ -231,7 +244,9 @@ def test_roles_without_sparql(client: TestClient) -> None:
 
 
 def test_the_auditor_never_reads_personal_data(client: TestClient) -> None:
-    student_type = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s a <https://w3id.org/zhengai/ont#Student> } }"
+    student_type = (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s a <https://w3id.org/zhengai/ont#Student> } }"
+    )
     assert count(ask(client, student_type)) == 24
     assert count(ask(client, student_type, who="auditor")) == 0
     default = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/zhengai/ont#Student> }"
@@ -240,12 +255,20 @@ def test_the_auditor_never_reads_personal_data(client: TestClient) -> None:
     assert count(ask(client, named)) > 0 and count(ask(client, named, who="auditor")) == 0
     for refused in (
         ask(client, f"SELECT * FROM <{STUDENTS}> WHERE {{ ?s ?p ?o }}", who="auditor"),
-        ask(client, "PREFIX p: <https://w3id.org/zhengai/graph/people/> SELECT * FROM NAMED p:students WHERE { GRAPH ?g { ?s ?p ?o } }", who="auditor"),
+        ask(
+            client,
+            "PREFIX p: <https://w3id.org/zhengai/graph/people/> SELECT * FROM NAMED p:students WHERE { GRAPH ?g { ?s ?p ?o } }",
+            who="auditor",
+        ),
         ask(client, "SELECT * WHERE { ?s ?p ?o }", who="auditor", **{"default-graph-uri": STUDENTS}),
-        ask(client, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", who="auditor", **{"named-graph-uri": STUDENTS}),
+        ask(
+            client, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", who="auditor", **{"named-graph-uri": STUDENTS}
+        ),
     ):
         assert refused.status_code == 403 and "people/students" in refused.json()["en"]
-    everything = ask(client, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", who="auditor", accept="application/n-triples")
+    everything = ask(
+        client, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", who="auditor", accept="application/n-triples"
+    )
     assert everything.status_code == 200 and len(everything.text) > 100_000
     assert STUDENT not in everything.text and "Student>" not in everything.text.replace("ont#Student>", "")
     every_graph = ask(client, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", who="auditor").json()
@@ -254,11 +277,12 @@ def test_the_auditor_never_reads_personal_data(client: TestClient) -> None:
 
 
 def test_the_quality_office_reads_every_graph(client: TestClient) -> None:
-    r = ask(client, f"SELECT ?code FROM <{STUDENTS}> WHERE {{ ?s <https://w3id.org/zhengai/ont#subjectCode> ?code }}")
+    r = ask(
+        client,
+        f"SELECT ?code FROM <{STUDENTS}> WHERE {{ ?s <https://w3id.org/zhengai/ont#subjectCode> ?code }}",
+    )
     codes = {b["code"]["value"] for b in r.json()["results"]["bindings"]}
     assert STUDENT in codes and len(codes) == 24
-    graph_only = ask(
-        client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": STUDENTS}
-    )
+    graph_only = ask(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": STUDENTS})
     assert 0 < count(graph_only) < count(ask(client, COUNT))
     assert json.loads(ask(client, "ASK { ?s ?p ?o }").text)["boolean"] is True

@@ -73,7 +73,9 @@ def owner_of(store: OxigraphStore, gap_id: str) -> ownership.Owner:
 def test_a_course_lead_with_no_post_owns_the_courses_gap(college: OxigraphStore) -> None:
     owner = owner_of(college, "2025/KC-1.2.1-04/KC002")
     assert owner.rule == 2
-    assert [(o.post.code, o.post.holders) for o in owner.posts] == [("课程负责人@KC002", (("T1013", "孔明亮"),))]
+    assert [(o.post.code, o.post.holders) for o in owner.posts] == [
+        ("课程负责人@KC002", (("T1013", "孔明亮"),))
+    ]
     assert [name for _, name in owner.units] == ["智能制造学院"]
     assert [p.code for p in owner.escalation] == ["课程负责人@KC002", "ZZ-01", "XB-01", "DW-01"]
     assert any("孔明亮（T1013）" in zh for zh, _ in owner.facts)
