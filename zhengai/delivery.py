@@ -121,6 +121,8 @@ class Deliverer:
         self.client = httpx.Client(timeout=timeout)
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC).timestamp())
         self.states: dict[tuple[str, int], State] = self._read_states()
+        self.cursor = 0  # the last event read: later passes read only what came after it
+        self.pending: dict[int, events.Event] = {}  # events some subscription still has to get
 
     def _read_states(self) -> dict[tuple[str, int], State]:
         out = {}
@@ -136,11 +138,15 @@ class Deliverer:
         attempted = 0
         written = Graph()
         removed = Graph()
-        for event in events.since(self.store, 0, limit=1_000_000):
-            for sub in self.subscriptions:
+        for event in events.since(self.store, self.cursor, limit=1_000_000):
+            self.cursor = max(self.cursor, event.seq)
+            self.pending[event.seq] = event
+        for event in list(self.pending.values()):
+            wanting = [sub for sub in self.subscriptions if sub.wants(event)]
+            for sub in wanting:
                 key = (sub.name, event.seq)
                 state = self.states.setdefault(key, State())
-                if state.done is not None or state.next_at > now or not sub.wants(event):
+                if state.done is not None or state.next_at > now:
                     continue
                 attempted += 1
                 before = _triples(sub.name, event.seq, state)
@@ -154,6 +160,8 @@ class Deliverer:
                     state.next_at = now + self.backoff * 2 ** (state.attempts - 1)
                 removed += before
                 written += _triples(sub.name, event.seq, state)
+            if all(self.states[(sub.name, event.seq)].done is not None for sub in wanting):
+                del self.pending[event.seq]  # every subscription that wants it is done with it
         if attempted:
             self.store.change_graph(DELIVERIES_GRAPH, removed, written)
         return attempted
@@ -182,6 +190,7 @@ class Deliverer:
                 removed += _triples(name, seq, state)
                 state.done, state.attempts, state.next_at = None, 0, 0.0
                 written += _triples(name, seq, state)
+                self.cursor = min(self.cursor, seq - 1)  # read it again on the next pass
                 n += 1
         if n:
             self.store.change_graph(DELIVERIES_GRAPH, removed, written)
