@@ -167,6 +167,8 @@ class Deliverer:
         return attempted
 
     def _send(self, sub: Subscription, event: events.Event, now: float) -> bool:
+        if not isinstance(sub, Subscription):  # another channel (zhengai.mail.RedGapMail)
+            return sub.send(event, now)
         body = json.dumps(event.as_dict(), ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
