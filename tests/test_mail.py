@@ -3,6 +3,7 @@ message for a new red gap to the people who own it, and one digest per owner."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 from collections.abc import Iterator
 from email import policy
@@ -13,7 +14,7 @@ from aiosmtpd.controller import Controller
 from api_fixtures import free_port
 from conftest import load_sample
 
-from zhengai import assignment, delivery, diagnosis, mail, push
+from zhengai import assignment, delivery, diagnosis, mail, push, reports
 from zhengai.store import OxigraphStore
 
 
@@ -93,3 +94,29 @@ def test_a_relay_that_is_down_leaves_the_mail_to_be_retried(store: OxigraphStore
     sender.run_once()
     assert sender.dead() == [("mail", 1, 1)]
     sender.close()
+
+
+def test_a_red_gap_without_a_measure_is_escalated_once_to_the_next_post_up(
+    store: OxigraphStore, smtp: tuple[Sink, int]
+) -> None:
+    sink, port = smtp
+    run = diagnosis.latest_run(store, 2025)
+    assert run is not None
+    owners = {o.id: o for o in assignment.owners(store, run.graph).values()}
+    # 2025/ZY-1.2.1-03/460301 is red, owned by ZZ-01 (智能制造学院院长), reporting to XB-01 校长
+    owner = owners["2025/ZY-1.2.1-03/460301"]
+    assert [p.code for p in owner.escalation[:2]] == ["ZZ-01", "XB-01"]
+    principal = owner.escalation[1].holders[0][0]
+    settings = mail.MailSettings(
+        "127.0.0.1", port, "zhengai@college.edu.cn", {principal: "xiaozhang@college.edu.cn"}
+    )
+    # found today: not yet 14 days without a measure (unless it persists from 2024: none here, 2025 only)
+    assert mail.escalate(store, settings, 14) == []
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
+    sent = mail.escalate(store, settings, 14, now=later)
+    red_no_measure = {r.id for r in reports.gap_rows(store, run.graph) if r.severity == "red"}
+    escalated = {gap for gap, post, to in sent if post == "XB-01"}
+    assert "2025/ZY-1.2.1-03/460301" in escalated and escalated <= red_no_measure
+    assert all(to == ["xiaozhang@college.edu.cn"] for _, _, to in sent)
+    assert len(sink.messages) == len(sent)
+    assert mail.escalate(store, settings, 14, now=later) == []  # each gap once

@@ -16,10 +16,14 @@ The SMTP user and password, when the relay wants them, come from ``ZHENGAI_SMTP_
 like a webhook's (``zhengai.delivery``): at least once, retried with backoff, dead after N
 attempts, kept in the store. ``zhengai mail --digest`` sends each owner one message listing the
 open gaps they own in each period's latest run, grouped by owner, not by indicator.
+``zhengai mail --escalate --days N`` tells the next post up the reporting chain about every red gap
+that still has no measure N days after its run found it (a gap persisting from the previous period
+is that old already); each gap is escalated once, and the store keeps which.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import smtplib
 import tomllib
@@ -27,9 +31,15 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
-from zhengai import assignment, diagnosis, events, reports
+from rdflib import Graph, Literal
+from rdflib.namespace import PROV, RDF, XSD
+
+from zhengai import assignment, diagnosis, events, lifecycle, query_registry, reports
 from zhengai.errors import ZhengaiError
+from zhengai.namespaces import ZG, graph, iri
 from zhengai.store import GraphStore
+
+ESCALATIONS_GRAPH = graph("escalations")
 
 
 @dataclass(frozen=True)
@@ -127,4 +137,53 @@ def digest(store: GraphStore, settings: MailSettings) -> list[tuple[str, int]]:
         body = f"您负责的未关闭问题 / the open gaps you own ({len(lines)}):\n\n" + "\n".join(lines) + "\n"
         settings.send([address], f"诊改问题日报 / daily digest: {len(lines)}", body)
         sent.append((address, len(lines)))
+    return sent
+
+
+NO_MEASURE = frozenset({"new", "assigned", "rejected"})  # lifecycle states: nothing being done
+
+
+def escalate(
+    store: GraphStore, settings: MailSettings, days: int, now: dt.datetime | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """Mail the next post up about each red gap with no measure ``days`` after its run found it;
+    returns (gap id, post code, addresses) of each escalation sent."""
+    now = now or dt.datetime.now(dt.UTC)
+    latest: dict[int, diagnosis.RunInfo] = {}
+    for info in diagnosis.runs(store):
+        latest[info.period] = info
+    done = {str(r["gap"]) for r in store.select(query_registry.get("escalations").text)}
+    sent: list[tuple[str, str, list[str]]] = []
+    record = Graph()
+    for info in latest.values():
+        found = dt.datetime.fromisoformat(info.started)
+        rows = [r for r in reports.gap_rows(store, info.graph) if r.severity == "red"]
+        states = lifecycle.statuses(store, info.graph, rows)
+        owners = {o.id: o for o in assignment.owners(store, info.graph).values()}
+        for row in rows:
+            old_enough = row.status == "persisting" or (now - found) >= dt.timedelta(days=days)
+            owner = owners.get(row.id)
+            if row.id in done or not old_enough or states[row.id].state not in NO_MEASURE or owner is None:
+                continue
+            if len(owner.escalation) < 2:
+                continue  # nobody above
+            up = owner.escalation[1]
+            to = [settings.people[n] for n, _ in up.holders if n in settings.people]
+            if not to:
+                continue
+            body = (
+                f"{row.message_zh}\n{row.message_en}\n\n"
+                f"问题 {row.id} 是红色预警，{days} 天后仍没有改进措施；责任岗位 {owner.posts[0].post.code if owner.posts else '—'}"
+                f"，上报给 {up.code} {up.name}。\n"
+                f"{row.id} is red and still has no improvement measure after {days} days; escalated to {up.code}.\n"
+            )
+            settings.send(to, f"【升级 escalated】{row.id}", body)
+            node = iri("escalation", row.id)
+            record.add((node, RDF.type, ZG.Escalation))
+            record.add((node, ZG.escalatedGap, Literal(row.id)))
+            record.add((node, ZG.escalatedTo, Literal(up.code)))
+            record.add((node, PROV.atTime, Literal(now.isoformat(), datatype=XSD.dateTime)))
+            sent.append((row.id, up.code, to))
+    if len(record):
+        store.insert({ESCALATIONS_GRAPH: record})
     return sent
