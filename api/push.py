@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from zhengai.loaders.table import read_sheets
 
 from zhengai import push
 from zhengai.errors import InputError, Location
@@ -48,22 +44,11 @@ def _sheets(body: bytes, content_type: str) -> tuple[list, list]:  # type: ignor
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind in ("application/json", ""):
         try:
-            items = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Refused.single(
-                f"不是有效的 JSON：{exc}", f"not valid JSON: {exc}", Location(SOURCE)
-            ) from None
-        try:
-            sheet, problems = push.items_sheet(items, SOURCE)
+            return push.json_sheets(body, SOURCE)
         except InputError as exc:
             raise Refused(exc.zh, exc.en, exc.problems) from None
-        return [sheet], problems
     if kind in ("text/csv", "application/csv"):
-        with tempfile.TemporaryDirectory(prefix="zhengai-push-") as folder:
-            path = Path(folder) / "push.csv"
-            path.write_bytes(body)
-            sheets = read_sheets(path)
-        return [type(s)(SOURCE, s.name, s.cells) for s in sheets], []
+        return push.csv_sheets(body, SOURCE), []
     raise Unsupported.single(
         f"不支持的内容类型「{kind}」：请用 application/json 或 text/csv",
         f"unsupported content type '{kind}': send application/json or text/csv",

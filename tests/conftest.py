@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,25 @@ def loaded_store(tmp_path: Path) -> OxigraphStore:
     s = OxigraphStore(tmp_path / "store")
     load_sample(s)
     return s
+
+
+@pytest.fixture
+def sample_2025(tmp_path: Path) -> Iterator[OxigraphStore]:
+    """A store of its own with the sample loaded and 2025 diagnosed, closed after the test."""
+    from zhengai import diagnosis
+
+    with OxigraphStore(tmp_path / "store") as s:
+        load_sample(s)
+        diagnosis.diagnose(s, 2025)
+        yield s
+
+
+def send(store: OxigraphStore, items: list[dict[str, object]]):  # type: ignore[no-untyped-def]
+    """Push ``items`` (JSON observations) as a campus system would; the push's result."""
+    from zhengai import push
+
+    sheet, problems = push.items_sheet(items)
+    return push.push(store, [sheet], file="test", system="教务系统", problems=problems)
 
 
 def expected_counts() -> dict[str, int]:

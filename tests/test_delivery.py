@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import load_sample
+from conftest import load_sample, send
 
-from zhengai import delivery, diagnosis, push
+from zhengai import delivery, diagnosis
 from zhengai.store import OxigraphStore
 
 SECRET = "s3cret"
@@ -70,21 +70,15 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[OxigraphStore]:
-    with OxigraphStore(tmp_path / "store") as s:
-        load_sample(s)
-        diagnosis.diagnose(s, 2025)
-        yield s
+def store(sample_2025: OxigraphStore) -> OxigraphStore:
+    return sample_2025
 
 
 def pushes(store: OxigraphStore, n: int) -> None:
     """n pushes that each change 510202's ZY-1.4.1-02 (red, then met, and so on): n events."""
     for i in range(n):
-        sheet, problems = push.items_sheet(
-            [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%" if i % 2 == 0 else "95%",
-              "observed_at": f"2026-03-{i + 1:02d}"}]
-        )  # fmt: skip
-        push.push(store, [sheet], file="test", system="教务系统", problems=problems)
+        send(store, [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025,
+                      "value": "10%" if i % 2 == 0 else "95%", "observed_at": f"2026-03-{i + 1:02d}"}])  # fmt: skip
 
 
 def test_every_event_arrives_signed_at_least_once_through_a_failing_receiver(

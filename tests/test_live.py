@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import load_sample
+from conftest import load_sample, send
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_assignment import _lists_agree
@@ -27,11 +27,6 @@ def open_state(store: OxigraphStore, run: diagnosis.RunInfo) -> dict[str, tuple[
         for r in reports.gap_rows(store, run.graph)
         if r.severity != "closed"
     }
-
-
-def sent(store: OxigraphStore, items: list[dict]) -> push.PushResult:
-    sheet, problems = push.items_sheet(items)
-    return push.push(store, [sheet], file="test", system="教务系统", problems=problems)
 
 
 @pytest.fixture
@@ -53,7 +48,7 @@ def test_a_push_turns_a_passing_value_red_and_another_clears_a_gap(sample: Oxigr
     assert run is not None and "2025/ZY-1.4.1-02/510202" not in open_state(sample, run)
     # 510202 met ZY-1.4.1-02 (grade A, 30 % and above); 10 % is below the C line (20 %): a new red
     # gap, assigned to its owner at once
-    red = sent(sample, [item("ZY-1.4.1-02", "510202", "10%")])
+    red = send(sample, [item("ZY-1.4.1-02", "510202", "10%")])
     assert [(c.id, c.before, c.after, c.kind) for c in red.changes] == [
         ("2025/ZY-1.4.1-02/510202", None, "red", "new")
     ]
@@ -66,25 +61,25 @@ def test_a_push_turns_a_passing_value_red_and_another_clears_a_gap(sample: Oxigr
     lifecycle.measure(
         sample, "2025/ZY-1.4.1-02/510203", text="对接行业标准修订课程", due="2026-12-31", by=holder
     )
-    cleared = sent(sample, [item("ZY-1.4.1-02", "510203", "95%")])
+    cleared = send(sample, [item("ZY-1.4.1-02", "510203", "95%")])
     assert [(c.id, c.kind) for c in cleared.changes] == [("2025/ZY-1.4.1-02/510203", "resolved")]
     assert "2025/ZY-1.4.1-02/510203" not in open_state(sample, run)
     history = lifecycle.history(sample, "2025/ZY-1.4.1-02/510203")
     assert history.status.state == "resolved-by-data" and len(history.status.actions) == 1
     # a value between the lines (grade B, 20–30 %): a yellow gap again
-    worse = sent(sample, [item("ZY-1.4.1-02", "510203", "25%")])
+    worse = send(sample, [item("ZY-1.4.1-02", "510203", "25%")])
     assert [(c.before, c.after, c.kind) for c in worse.changes] == [(None, "yellow", "new")]
     # red, then better: the same gap improves
-    sent(sample, [item("ZY-1.4.1-02", "510203", "5%")])
-    better = sent(sample, [item("ZY-1.4.1-02", "510203", "22%")])
+    send(sample, [item("ZY-1.4.1-02", "510203", "5%")])
+    better = send(sample, [item("ZY-1.4.1-02", "510203", "22%")])
     assert [(c.before, c.after, c.kind) for c in better.changes] == [("red", "yellow", "improved")]
     # the same severity with another value: changed
-    same = sent(sample, [item("ZY-1.4.1-02", "510203", "24%")])
+    same = send(sample, [item("ZY-1.4.1-02", "510203", "24%")])
     assert [(c.before, c.after, c.kind, c.value) for c in same.changes] == [
         ("yellow", "yellow", "changed", "24%")
     ]
     # the same value again changes nothing
-    assert sent(sample, [item("ZY-1.4.1-02", "510203", "24%")]).changes == []
+    assert send(sample, [item("ZY-1.4.1-02", "510203", "24%")]).changes == []
     _lists_agree(sample, run.graph)
     # and a full diagnose of the same data finds the same
     fresh = diagnosis.diagnose(sample, 2025)
@@ -118,7 +113,7 @@ def test_after_any_pushes_the_live_state_equals_a_full_diagnose(
         assert run is not None
         for indicator, subject, value in pushes:
             try:
-                sent(store, [item(indicator, subject, value)])
+                send(store, [item(indicator, subject, value)])
             except push.InputError:
                 continue  # a value its criterion cannot read (有 for a ratio …): refused, nothing written
         live = open_state(store, run)
@@ -127,3 +122,20 @@ def test_after_any_pushes_the_live_state_equals_a_full_diagnose(
         fresh = diagnosis.latest_run(store, 2025)
         assert fresh is not None and fresh.graph != run.graph
         assert open_state(store, fresh) == live
+
+
+def test_a_push_reopens_a_gap_the_run_closed(sample: OxigraphStore) -> None:
+    """510203's 2024 ZY-1.2.1-03 gap (yellow, B) closed in 2025; a push of 3 (below the 底线 of 10)
+    reopens it: one open row, persisting from 2024, the closed row gone — as a full diagnose has it."""
+    run = diagnosis.latest_run(sample, 2025)
+    assert run is not None
+    rows = [r for r in reports.gap_rows(sample, run.graph) if r.id == "2025/ZY-1.2.1-03/510203"]
+    assert [r.severity for r in rows] == ["closed"]
+    change = send(sample, [item("ZY-1.2.1-03", "510203", 3)]).changes
+    assert [(c.before, c.after, c.kind) for c in change] == [(None, "red", "new")]
+    rows = [r for r in reports.gap_rows(sample, run.graph) if r.id == "2025/ZY-1.2.1-03/510203"]
+    assert [(r.severity, r.status) for r in rows] == [("red", "persisting")]
+    live = open_state(sample, run)
+    diagnosis.diagnose(sample, 2025)
+    fresh = diagnosis.latest_run(sample, 2025)
+    assert fresh is not None and open_state(sample, fresh) == live

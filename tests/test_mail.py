@@ -7,14 +7,13 @@ import datetime as dt
 import email
 from collections.abc import Iterator
 from email import policy
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from api_fixtures import free_port
-from conftest import load_sample
+from conftest import send
 
-from zhengai import assignment, delivery, diagnosis, mail, push, reports
+from zhengai import assignment, delivery, diagnosis, mail, reports
 from zhengai.store import OxigraphStore
 
 
@@ -39,11 +38,8 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[OxigraphStore]:
-    with OxigraphStore(tmp_path / "store") as s:
-        load_sample(s)
-        diagnosis.diagnose(s, 2025)
-        yield s
+def store(sample_2025: OxigraphStore) -> OxigraphStore:
+    return sample_2025
 
 
 PEOPLE = {"T1004": "penghao@college.edu.cn", "T1001": "hanlei@college.edu.cn"}
@@ -53,10 +49,7 @@ def test_a_new_red_gap_mails_its_owner_at_once(store: OxigraphStore, smtp: tuple
     sink, port = smtp
     settings = mail.MailSettings("127.0.0.1", port, "zhengai@college.edu.cn", PEOPLE)
     # 510202 meets ZY-1.4.1-02; 10 % turns it red: its owner is XX-01 信息工程学院院长 彭浩 (T1004)
-    sheet, problems = push.items_sheet(
-        [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%"}]
-    )
-    push.push(store, [sheet], file="test", system="教务系统", problems=problems)
+    send(store, [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%"}])
     sender = delivery.Deliverer(store, [mail.RedGapMail(settings)])
     assert sender.run_once() == 1
     assert sender.run_once() == 0  # delivered once, not again
@@ -86,10 +79,7 @@ def test_a_digest_goes_to_each_owner_with_what_they_own(store: OxigraphStore, sm
 
 def test_a_relay_that_is_down_leaves_the_mail_to_be_retried(store: OxigraphStore) -> None:
     settings = mail.MailSettings("127.0.0.1", free_port(), "zhengai@college.edu.cn", PEOPLE, timeout=0.5)
-    sheet, problems = push.items_sheet(
-        [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%"}]
-    )
-    push.push(store, [sheet], file="test", system="教务系统", problems=problems)
+    send(store, [{"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%"}])
     sender = delivery.Deliverer(store, [mail.RedGapMail(settings)], max_attempts=1)
     sender.run_once()
     assert sender.dead() == [("mail", 1, 1)]

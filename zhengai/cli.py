@@ -266,30 +266,16 @@ def push_(
 def _push_sheets(file: str) -> tuple[list, list]:  # type: ignore[type-arg]
     """The pushed file (or standard input) as the loader's tables: JSON items, or CSV."""
     from zhengai import push as pushing
-    from zhengai.loaders.table import RawSheet, read_sheets
 
-    if file != "-":
-        path = Path(file)
-        if path.suffix.lower() == ".csv":
-            return read_sheets(path), []
-        if not path.exists():
-            raise ZhengaiError(f"文件不存在：{file}", f"file does not exist: {file}")
-        text = path.read_text(encoding="utf-8-sig")
+    if file == "-":
+        body = sys.stdin.buffer.read()
     else:
-        text = sys.stdin.read()
-    if text.lstrip()[:1] in ("[", "{"):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ZhengaiError(
-                f"「{file}」不是有效的 JSON：{exc}", f"'{file}' is not valid JSON: {exc}"
-            ) from None
-        sheet, problems = pushing.items_sheet(items, file)
-        return [sheet], problems
-    import csv as csv_module
-
-    rows = [list(r) for r in csv_module.reader(io.StringIO(text))]
-    return [RawSheet(file, "csv", rows)], []  # type: ignore[arg-type]
+        if not Path(file).exists():
+            raise ZhengaiError(f"文件不存在：{file}", f"file does not exist: {file}")
+        body = Path(file).read_bytes()
+    if Path(file).suffix.lower() != ".csv" and body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+        return pushing.json_sheets(body, file)
+    return pushing.csv_sheets(body, file), []
 
 
 @app.command("events")

@@ -90,6 +90,10 @@ def recheck(store: GraphStore, period: int, subjects: Iterable[URIRef]) -> list[
             stored.setdefault(str(r["id"]), []).append((r["gap"], r["p"], r["o"]))
         for gap_id in sorted(set(stored) | set(fresh)):
             old_row, gap = before_rows.get(gap_id), fresh.get(gap_id)
+            if old_row is not None and old_row.severity == "closed":
+                if gap is None:
+                    continue  # closed in this run, and still met
+                old_row = None  # reopened: the closed gap's node and row give way to the open one
             new_row = reports.rows_of([gap], {}, ())[0] if gap is not None else None
             if old_row is not None and new_row is not None and _same(old_row, new_row):
                 continue

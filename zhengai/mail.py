@@ -122,12 +122,13 @@ def digest(store: GraphStore, settings: MailSettings) -> list[tuple[str, int]]:
     latest: dict[int, diagnosis.RunInfo] = {}
     for info in diagnosis.runs(store):
         latest[info.period] = info
+    rows_of = {info.graph: {r.id: r for r in reports.gap_rows(store, info.graph)} for info in latest.values()}
     sent = []
     for number, address in sorted(settings.people.items()):
         lines = []
         for _period, info in sorted(latest.items()):
             owned = assignment.owned(store, info.graph, person=number) or {}
-            rows = {r.id: r for r in reports.gap_rows(store, info.graph)}
+            rows = rows_of[info.graph]
             for gap_id in sorted(owned):
                 row = rows.get(gap_id)
                 if row is not None and row.severity != "closed":

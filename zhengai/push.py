@@ -17,9 +17,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
@@ -27,7 +31,7 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from zhengai import live, query_registry
 from zhengai.errors import InputError, Location, Problem
 from zhengai.loaders.observations import load_observations, observations_graph
-from zhengai.loaders.table import RawSheet
+from zhengai.loaders.table import RawSheet, read_sheets
 from zhengai.namespaces import ZG, iri
 from zhengai.store import GraphStore
 
@@ -126,6 +130,24 @@ def items_sheet(items: object, file: str = "POST /observations") -> tuple[RawShe
             item = {k: v for k, v in item.items() if k not in bad}
         rows.append([item.get(key) for key in FIELDS])
     return RawSheet(file, ITEMS, rows), problems  # type: ignore[arg-type]
+
+
+def json_sheets(body: bytes | str, file: str) -> tuple[list[RawSheet], list[Problem]]:
+    """Pushed JSON (one item or an array) as the loader's table, and what is wrong with its shape."""
+    try:
+        items = json.loads(body.decode("utf-8-sig") if isinstance(body, bytes) else body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError.single(f"不是有效的 JSON：{exc}", f"not valid JSON: {exc}", Location(file)) from None
+    sheet, problems = items_sheet(items, file)
+    return [sheet], problems
+
+
+def csv_sheets(body: bytes, file: str) -> list[RawSheet]:
+    """Pushed CSV in the loader's columns, read as a workbook's CSV is (``loaders.table``)."""
+    with tempfile.TemporaryDirectory(prefix="zhengai-push-") as folder:
+        path = Path(folder) / "push.csv"
+        path.write_bytes(body)
+        return [RawSheet(file, s.name, s.cells) for s in read_sheets(path)]
 
 
 def push(
@@ -242,13 +264,7 @@ def _id(g: Graph, node: URIRef) -> str:
     year = g.value(node, ZG.academicYear)
     indicator = str(g.value(node, ZG.indicator)).rsplit("/", 1)[-1]
     subject = str(node).rsplit("/", 1)[-1]
-    return f"{year}/{indicator}/{_unquote(subject)}"
-
-
-def _unquote(text: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(text)
+    return f"{year}/{indicator}/{unquote(subject)}"
 
 
 def _same(stored: Iterable[tuple[object, object]], new: Iterable[tuple[object, object]]) -> bool:
