@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from zhengai import diagnosis, events, push, reports
+from zhengai import diagnosis, events, live, push, reports
 from zhengai.store import OxigraphStore
 
 
@@ -25,9 +25,12 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
 
 
+CONTEXT = live.Live()  # what a running server keeps between pushes
+
+
 def send(store: OxigraphStore, items: list[dict]) -> push.PushResult:
     sheet, problems = push.items_sheet(items)
-    return push.push(store, [sheet], file="bench", system="bench", problems=problems)
+    return push.push(store, [sheet], file="bench", system="bench", problems=problems, context=CONTEXT)
 
 
 def main() -> None:
@@ -41,11 +44,16 @@ def main() -> None:
         run = diagnosis.runs(store)[-1]
         majors = sorted({r.subject for r in reports.gap_rows(store, run.graph) if r.level == "专业"})
         print(f"run {run.graph.rsplit('/', 1)[-1]} ({run.period}); {len(majors)} majors")
+        warm = {"indicator": args.indicator, "subject": majors[-1], "period": run.period, "value": "50%",
+                "observed_at": "2026-01-01T00:00:00"}  # fmt: skip
+        t = time.perf_counter()
+        send(store, [warm])  # a server reads the run's standards and rows once, at its first push
+        print(f"first push (reads what the next ones reuse): {time.perf_counter() - t:.2f} s")
         before = events.next_seq(store)
         times = []
-        for i in range(args.samples):
-            item = {"indicator": args.indicator, "subject": majors[0], "period": run.period,
-                    "value": "5%" if i % 2 == 0 else "95%", "observed_at": f"2026-01-01T00:00:{i:02d}"}  # fmt: skip
+        for i in range(args.samples):  # each subject turns red, then meets its standard again
+            item = {"indicator": args.indicator, "subject": majors[i // 2], "period": run.period,
+                    "value": "5%" if i % 2 == 0 else "95%", "observed_at": f"2026-01-01T00:01:{i:02d}"}  # fmt: skip
             t = time.perf_counter()
             result = send(store, [item])
             times.append(time.perf_counter() - t)
@@ -61,7 +69,7 @@ def main() -> None:
                 "value": "5%",
                 "observed_at": "2026-02-01",
             }
-            for m in majors[1 : args.batch + 1]
+            for m in majors[args.samples : args.samples + args.batch]
         ]
         t = time.perf_counter()
         result = send(store, items)

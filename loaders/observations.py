@@ -431,3 +431,17 @@ def _target(
     if "bottom" in values:
         g.add((node, ZG.bottomLine, decimal_literal(values["bottom"])))
     return node
+
+
+def subject_codes(sheets: list[RawSheet]) -> set[str]:
+    """The subject codes the sheets name (their 对象 column), read as ``load_observations`` reads
+    them: what a push needs to look up."""
+    columns = with_synonyms("observations", OBSERVATION_COLUMNS)
+    codes: set[str] = set()
+    for sheet in sheets:
+        if sheet.is_blank():
+            continue
+        table = read_table(sheet, columns)
+        if table.has("subject"):
+            codes |= {code for row in table.rows if (code := row.text("subject")) is not None}
+    return codes

@@ -55,12 +55,13 @@ def sample_2025(tmp_path: Path) -> Iterator[OxigraphStore]:
         yield s
 
 
-def send(store: OxigraphStore, items: list[dict[str, object]]):  # type: ignore[no-untyped-def]
-    """Push ``items`` (JSON observations) as a campus system would; the push's result."""
+def send(store: OxigraphStore, items: list[dict[str, object]], context=None):  # type: ignore[no-untyped-def]
+    """Push ``items`` (JSON observations) as a campus system would; the push's result.
+    ``context``: a ``zhengai.live.Live`` kept between pushes, as the server keeps one."""
     from zhengai import push
 
     sheet, problems = push.items_sheet(items)
-    return push.push(store, [sheet], file="test", system="教务系统", problems=problems)
+    return push.push(store, [sheet], file="test", system="教务系统", problems=problems, context=context)
 
 
 def expected_counts() -> dict[str, int]:

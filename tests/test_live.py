@@ -11,10 +11,13 @@ import pytest
 from conftest import load_sample, send
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rdflib import URIRef
 from test_assignment import _lists_agree
+from test_reports import _from_triples
 
-from zhengai import assignment, diagnosis, lifecycle, push, reports
-from zhengai.store import OxigraphStore
+from zhengai import assignment, diagnosis, lifecycle, live, push, query_registry, reports
+from zhengai.sparql_text import bind_rows
+from zhengai.store import OxigraphStore, to_ox
 
 KEYS = ("severity", "grade", "value", "threshold", "status", "trend", "suggested_target", "message_zh")
 
@@ -100,28 +103,74 @@ PUSHES = st.lists(
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pushes=PUSHES)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pushes=PUSHES, batched=st.booleans())
 def test_after_any_pushes_the_live_state_equals_a_full_diagnose(
-    pushes: list[tuple[str, str, object]],
+    pushes: list[tuple[str, str, object]], batched: bool
 ) -> None:
+    """One at a time or all in one batch, through one kept context as the server has it."""
     with tempfile.TemporaryDirectory() as tmp, OxigraphStore(Path(tmp) / "store") as store:
         load_sample(store)
         diagnosis.diagnose(store, 2024)
         diagnosis.diagnose(store, 2025)
         run = diagnosis.latest_run(store, 2025)
         assert run is not None
-        for indicator, subject, value in pushes:
+        context = live.Live()
+        items = [item(indicator, subject, value) for indicator, subject, value in pushes]
+        if batched:  # the last value of each pair: a batch naming one twice is refused
+            items = list({(i["indicator"], i["subject"]): i for i in items}.values())
+        for part in [items] if batched else [[i] for i in items]:
             try:
-                send(store, [item(indicator, subject, value)])
+                send(store, part, context)
             except push.InputError:
                 continue  # a value its criterion cannot read (有 for a ratio …): refused, nothing written
-        live = open_state(store, run)
+        state = open_state(store, run)
         _lists_agree(store, run.graph)
         diagnosis.diagnose(store, 2025)
         fresh = diagnosis.latest_run(store, 2025)
         assert fresh is not None and fresh.graph != run.graph
-        assert open_state(store, fresh) == live
+        assert open_state(store, fresh) == state
+
+
+def test_the_due_items_of_a_push_are_the_views(sample: OxigraphStore) -> None:
+    """live_due_items.rq, asked for one indicator and some subjects, gives the rows of
+    diagnosis_view.rq for them: unbound, all of them; bound, just those subjects'."""
+    run = diagnosis.latest_run(sample, 2025)
+    assert run is not None
+    bindings = diagnosis._bindings(2025, URIRef(f"{run.graph}/shapes"))
+    columns = ("focus", "standard", "subjectCode", "value", "obs")
+    view: dict[tuple[object, object], tuple[object, ...]] = {
+        (r["indicator"], r["subject"]): tuple(r.get(c) for c in columns)
+        for r in sample.select(query_registry.get("diagnosis_view").text, bindings)
+    }
+    query = query_registry.get("live_due_items").text
+    indicators = sorted({i for i, _ in view}, key=str)
+    assert len(indicators) > 20
+    for indicator in indicators:
+        expected = {s: v for (i, s), v in view.items() if i == indicator}
+        everything = sample.select(query, bindings | {"indicator": indicator})
+        assert {r["subject"]: tuple(r.get(c) for c in columns) for r in everything} == expected, indicator
+        some = [*sorted(expected, key=str)[:2], URIRef("https://w3id.org/zhengai/id/major/999999")]
+        bound = sample.select(
+            bind_rows(query, [(to_ox(s),) for s in some]), bindings | {"indicator": indicator}
+        )
+        assert {r["subject"]: tuple(r.get(c) for c in columns) for r in bound} == {
+            s: v for s, v in expected.items() if s in some
+        }, indicator
+
+
+def test_pushed_rows_are_the_rows_of_the_gaps_triples(sample: OxigraphStore) -> None:
+    """A listing reads the rows stored with the run and those the pushes wrote; together they are
+    what the gaps' own triples say (tests/test_reports.py holds the same for a diagnosis)."""
+    context = live.Live()
+    send(sample, [item("ZY-1.4.1-02", "510202", "10%"), item("ZY-1.2.1-03", "510203", 3)], context)
+    send(sample, [item("ZY-1.4.1-02", "510203", "95%"), item("ZY-1.3.1-02", "460301", "25%")], context)
+    send(sample, [item("ZY-1.4.1-02", "510202", "25%")], context)
+    run = diagnosis.latest_run(sample, 2025)
+    assert run is not None
+    replaced, current = reports.live_rows(sample, run.graph)
+    assert "2025/ZY-1.4.1-02/510203" in replaced and "2025/ZY-1.4.1-02/510202" in current
+    assert reports._stored_rows(sample, run.graph) == _from_triples(sample, run)
 
 
 def test_a_push_reopens_a_gap_the_run_closed(sample: OxigraphStore) -> None:

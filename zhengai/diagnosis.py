@@ -390,18 +390,28 @@ def _trend(
     return "improved" if (new > old) == (direction != "lower") else "worsened"
 
 
-def _gaps(
-    results: list[Result],
-    compiled: Compiled,
-    run_id: str,
-    level: str | None,
-) -> list[Gap]:
-    shape_of: dict[URIRef, tuple[Standard, str, Band | None]] = {}
+ShapeIndex = dict[URIRef, tuple[Standard, str, Band | None]]
+
+
+def shape_index(compiled: Compiled) -> ShapeIndex:
+    """Each property shape of the compiled standards: its standard, its name and its band."""
+    shape_of: ShapeIndex = {}
     for s in compiled.standards:
         for name in ("missing", "unmet"):
             shape_of[s.property_shape(name)] = (s, name, None)
         for name, band in s.failing():
             shape_of[s.property_shape(name)] = (s, name, band)
+    return shape_of
+
+
+def _gaps(
+    results: list[Result],
+    compiled: Compiled,
+    run_id: str,
+    level: str | None,
+    shape_of: ShapeIndex | None = None,
+) -> list[Gap]:
+    shape_of = shape_of if shape_of is not None else shape_index(compiled)
     gaps: dict[tuple[Node, Node], Gap] = {}
     for r in results:
         standard, name, band = shape_of[r.source_shape]

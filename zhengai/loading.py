@@ -7,10 +7,11 @@ replaced in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from zhengai.loaders.observations import IndicatorInfo, Lookup
 from zhengai.loaders.table import RawSheet, read_sheets
 from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.resources import read_text
-from zhengai.store import GraphStore
+from zhengai.sparql_text import bind_rows
+from zhengai.store import GraphStore, to_ox
 
 KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf")
 # The order a batch is loaded in, so that later kinds can be checked against earlier ones.
@@ -96,7 +98,32 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_lookup(store: GraphStore) -> Lookup:
+def build_lookup(
+    store: GraphStore, codes: Collection[str] | None = None, base: Lookup | None = None
+) -> Lookup:
+    """What a long-format load needs from the store. With ``codes``, only the subjects with those
+    codes (and the school) are read — what a push names, in a store of many thousands — unless one
+    of them is found nowhere the loaders put subjects, when every subject is read after all.
+    ``base``: the indicators and levels already read (``indicator_lookup``), unchanged since."""
+    lookup = dataclasses.replace(base or indicator_lookup(store), subjects={}, schools=[])
+    if codes is not None:
+        query = named_queries.get("subjects_by_code").text
+        rows = store.select(bind_rows(query, [(to_ox(Literal(code)),) for code in sorted(set(codes))]))
+        if not set(codes) <= {str(r["code"]) for r in rows}:
+            rows = store.select(named_queries.get("subject_codes").text)
+    else:
+        rows = store.select(named_queries.get("subject_codes").text)
+    for row in rows:
+        entry = (URIRef(row["subject"]), URIRef(row["class"]))
+        if entry not in lookup.subjects.get(str(row["code"]), []):
+            lookup.subjects.setdefault(str(row["code"]), []).append(entry)
+        if row["class"] == ZG.School and (str(row["code"]), entry[0]) not in lookup.schools:
+            lookup.schools.append((str(row["code"]), URIRef(row["subject"])))
+    return lookup
+
+
+def indicator_lookup(store: GraphStore) -> Lookup:
+    """The indicators of the catalogue and the classes of subject each level admits."""
     lookup = Lookup()
     for row in store.select(named_queries.get("indicators").text):
         info = IndicatorInfo(
@@ -113,11 +140,6 @@ def build_lookup(store: GraphStore) -> Lookup:
         lookup.indicators[info.code] = info
         for text in {str(row["label"]), str(row.get("checkpoint", row["label"]))}:
             lookup.by_text.setdefault(catalogue.nfkc(text), []).append(info)
-    for row in store.select(named_queries.get("subject_codes").text):
-        entry = (URIRef(row["subject"]), URIRef(row["class"]))
-        lookup.subjects.setdefault(str(row["code"]), []).append(entry)
-        if row["class"] == ZG.School:
-            lookup.schools.append((str(row["code"]), URIRef(row["subject"])))
     order = [
         ZG.Student,
         ZG.Teacher,

@@ -253,9 +253,14 @@ def resolve(
     bindings: dict[str, Node] = {"run": run} if gap is None else {"run": run, "gap": gap}
     # for a whole run, the context and rules 1–3 are asked side by side (the store evaluates
     # queries without holding the interpreter: about half the time on two cores)
-    with ThreadPoolExecutor(max_workers=1 if gap is not None else 4) as pool:
+    # (for one gap, the matrix too: a few milliseconds spent on the chance that rules 1–3 do not
+    # answer, against one more round trip when they do not)
+    with ThreadPoolExecutor(max_workers=len(RULES) + 1) as pool:
         asked = pool.submit(store.select, query.text, bindings)
-        rules = {number: pool.submit(_rule_rows, store, name, run, gap) for number, name, _, _ in RULES[:3]}
+        rules = {
+            number: pool.submit(_rule_rows, store, name, run, gap)
+            for number, name, _, _ in (RULES if gap is not None and matrix_rows is None else RULES[:3])
+        }
         context_rows = asked.result()
         by_rule = {number: future.result() for number, future in rules.items()}
     for row in context_rows:
@@ -267,6 +272,8 @@ def resolve(
     unanswered = [g for g in context if not any(g in by_rule[n] for n in (1, 2, 3))]
     if matrix_rows is not None:
         by_rule[4] = defaultdict(list, matrix_rows(unanswered))
+    elif 4 in by_rule:
+        by_rule[4] = defaultdict(list, {g: rows for g, rows in by_rule[4].items() if g in unanswered})
     else:
         by_rule[4] = defaultdict(list)
         for g in unanswered:

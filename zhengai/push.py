@@ -30,7 +30,7 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from zhengai import live, query_registry
 from zhengai.errors import InputError, Location, Problem
-from zhengai.loaders.observations import load_observations, observations_graph
+from zhengai.loaders.observations import load_observations, observations_graph, subject_codes
 from zhengai.loaders.table import RawSheet, read_sheets
 from zhengai.namespaces import ZG, iri
 from zhengai.store import GraphStore
@@ -161,18 +161,21 @@ def push(
     scope: Scope | None = None,
     now: dt.datetime | None = None,
     problems: list[Problem] | None = None,
+    context: live.Live | None = None,
 ) -> PushResult:
     """Check and store pushed observations (all or nothing); see the module's docstring.
-    ``problems``: what is already known to be wrong (the items' shape), reported with the rest."""
+    ``problems``: what is already known to be wrong (the items' shape), reported with the rest;
+    ``context``: what a long-running process keeps between pushes (``zhengai.live.Live``)."""
     from zhengai.loading import build_lookup  # loading builds on this stage's loaders
 
     if key is not None:
         earlier = _replay(store, key)
         if earlier is not None:
             return earlier
-    lookup = build_lookup(store)
     known = list(problems or [])
     try:
+        codes = subject_codes(sheets)
+        lookup = context.lookup(store, codes) if context is not None else build_lookup(store, codes)
         result = load_observations(sheets, file=file, lookup=lookup, period=None)
     except InputError as exc:
         found = _by_item(exc, sheets).problems
@@ -217,7 +220,7 @@ def push(
         store.change_graphs(changes)
     out.written.sort()
     out.duplicates.sort()
-    _recheck(store, result.graphs, observed, changes, out)
+    _recheck(store, result.graphs, observed, changes, out, context)
     return out
 
 
@@ -227,21 +230,23 @@ def _recheck(
     observed: list[tuple[URIRef, URIRef]],
     changes: Mapping[URIRef, tuple[Graph, Graph]],
     out: PushResult,
+    context: live.Live | None,
 ) -> None:
-    """Each subject a value was written for, re-checked in its period's latest run (zhengai.live).
-    A period not diagnosed yet keeps the value; its first ``diagnose`` counts it."""
+    """Each (indicator, subject) a value was written for, re-checked in its period's latest run
+    (zhengai.live). A period not diagnosed yet keeps the value; its first ``diagnose`` counts it."""
     from zhengai import diagnosis
 
-    by_period: dict[int, set[URIRef]] = {}
+    by_period: dict[int, dict[URIRef, set[URIRef]]] = {}
     for name, node in observed:
         if name in changes and (node, PROV.wasGeneratedBy, None) in changes[name][1]:
             g = graphs[name]
-            by_period.setdefault(int(g.value(node, ZG.academicYear)), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
-    for period, subjects in sorted(by_period.items()):
+            pairs = by_period.setdefault(int(g.value(node, ZG.academicYear)), {})  # type: ignore[arg-type]
+            pairs.setdefault(g.value(node, ZG.indicator), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
+    for period, pairs in sorted(by_period.items()):
         if diagnosis.latest_run(store, period) is None:
             out.undiagnosed.append(period)
             continue
-        out.changes += live.recheck(store, period, subjects)
+        out.changes += live.recheck(store, period, pairs, context)
 
 
 def _row(p: Problem) -> int:

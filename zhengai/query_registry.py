@@ -7,6 +7,7 @@ by the store (SEP-0007 substitutions), never formatted into the query text.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -86,7 +87,12 @@ class NamedQuery:
 
 
 def names() -> list[str]:
-    return [n.removesuffix(".rq") for n in list_names("queries", ".rq")]
+    return list(_names())
+
+
+@functools.cache
+def _names() -> tuple[str, ...]:
+    return tuple(n.removesuffix(".rq") for n in list_names("queries", ".rq"))
 
 
 def get(name_or_path: str) -> NamedQuery:
@@ -100,7 +106,13 @@ def get(name_or_path: str) -> NamedQuery:
             f"没有名为「{name}」的查询；可用：{', '.join(names())}",
             f"no query named '{name}'; available: {', '.join(names())}",
         )
-    return NamedQuery(name, expand_includes(read_text("queries", f"{name}.rq")))
+    return NamedQuery(name, _packaged_text(name))
+
+
+@functools.cache
+def _packaged_text(name: str) -> str:
+    """A packaged query's text with its includes expanded: read once, as the package cannot change."""
+    return expand_includes(read_text("queries", f"{name}.rq"))
 
 
 def where_body(text: str) -> str:

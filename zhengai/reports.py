@@ -128,11 +128,42 @@ def _ordered(rows: list[GapRow]) -> list[GapRow]:
 
 
 def _stored_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow] | None:
+    base = stored_rows(store, run_graph)
+    if base is None:
+        return None
+    replaced, current = live_rows(store, run_graph)
+    if replaced or current:
+        base = {i: r for i, r in base.items() if i not in replaced} | current
+    return _ordered(list(base.values()))
+
+
+def stored_rows(store: GraphStore, run_graph: URIRef) -> dict[str, GapRow] | None:
+    """The rows stored with the run when it was diagnosed, by gap id (None: a run stored before
+    rows were). What pushes changed since is in ``live_rows``."""
     query = query_registry.get("run_gap_rows")
     found = store.select(query.text, query.bindings({"run": str(run_graph)}))
     if not found:
         return None
-    return [GapRow(*r) for r in json.loads(str(found[0]["rows"]))]
+    return {r[0]: GapRow(*r) for r in json.loads(str(found[0]["rows"]))}
+
+
+def live_rows(store: GraphStore, run_graph: URIRef) -> tuple[set[str], dict[str, GapRow]]:
+    """What the live re-check changed in the run's stored rows: the ids of the rows it replaced
+    or withdrew, and the current rows of the gaps it wrote (``queries/run_live_rows.rq``)."""
+    replaced: set[str] = set()
+    current: dict[str, GapRow] = {}
+    for r in store.select(query_registry.get("run_live_rows").text, {"run": run_graph}):
+        if "replaced" in r:
+            replaced.add(str(r["replaced"]))
+        else:
+            row = GapRow(*json.loads(str(r["row"])))
+            current[row.id] = row
+    return replaced, current
+
+
+def row_literal(row: GapRow) -> Literal:
+    """One gap's row as rdf:JSON, kept on a gap the live re-check wrote (``zg:gapRow``)."""
+    return Literal(json.dumps(list(vars(row).values()), ensure_ascii=False, separators=(",", ":")), datatype=RDF.JSON)
 
 
 @dataclass(frozen=True)

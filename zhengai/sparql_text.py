@@ -8,7 +8,7 @@ variables, language tags and names (with their escapes); everything else is punc
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -68,3 +68,40 @@ def bind_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.BlankNode |
     values = " ".join(str(term) for term in bindings.values())
     at = _group_start(query)
     return f"{query[:at]} VALUES ({names}) {{ ({values}) }}{query[at:]}"
+
+
+_ROWS_MARKER = re.compile(r"^[ \t]*#[ \t]*values[ \t]*\((?P<names>(?:[ \t]*\?\w+)+)[ \t]*\)[ \t]*$", re.MULTILINE)
+
+
+def bind_rows(query: str, rows: Sequence[Sequence[ox.NamedNode | ox.Literal | None]]) -> str:
+    """The query with ``rows`` bound at its first ``# values (?a ?b)`` marker line, as a VALUES
+    block (None: UNDEF). Call once per marker, in order.
+
+    Like ``bind_values``, the terms are written by pyoxigraph itself, never text pasted in. A query
+    whose marker is left unbound reads as a comment: it then asks about every row.
+    """
+    marker = _ROWS_MARKER.search(query)
+    if marker is None:
+        raise ValueError("the query has no '# values (?…)' marker left")
+    names = marker["names"].split()
+    if any(len(row) != len(names) for row in rows):
+        raise ValueError(f"every row needs {len(names)} terms ({' '.join(names)})")
+    body = " ".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in rows)
+    return f"{query[: marker.start()]}  VALUES ({' '.join(names)}) {{ {body} }}{query[marker.end() :]}"
+
+
+def bind_inline(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with each bound variable of its WHERE clause written as its term.
+
+    For queries whose plans depend on knowing a graph name or key as a constant (Oxigraph plans a
+    substituted or VALUES-bound variable as unknown). The terms are written by pyoxigraph itself;
+    only variable tokens change, never strings, IRIs or comments. Projected variables stay in the
+    SELECT clause, unbound in the answers.
+    """
+    start = _group_start(query) - 1
+    out, last = [query[:start]], start
+    for m in TOKEN.finditer(query, start):
+        if m.lastgroup == "var" and m.group()[1:] in bindings:
+            out += [query[last : m.start()], str(bindings[m.group()[1:]])]
+            last = m.end()
+    return "".join([*out, query[last:]])
