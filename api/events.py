@@ -3,7 +3,6 @@ caller's role may see, resumable with ``Last-Event-ID``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -17,7 +16,7 @@ from zhengai import events
 from .service import PrincipalDep, ServiceDep
 
 router = APIRouter()
-POLL_SECONDS = 0.1
+POLL_SECONDS = 1.0  # at the longest between two reads of the store; a write wakes every stream
 
 
 @router.get("/events", tags=["events"])
@@ -55,6 +54,6 @@ async def event_stream(
                     }
             if not follow or await request.is_disconnected():
                 return
-            await asyncio.sleep(POLL_SECONDS)
+            await svc.next_write(POLL_SECONDS)
 
     return EventSourceResponse(stream(), ping=15)

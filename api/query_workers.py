@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -209,13 +210,20 @@ class QueryPool:
     """A fixed number of query workers; a query waits for a free one, then runs under a time limit."""
 
     def __init__(
-        self, store_path: Path, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000
+        self,
+        store_path: Path,
+        size: int = 2,
+        timeout: float = 30.0,
+        row_limit: int = 100_000,
+        before: Callable[[], None] | None = None,
     ) -> None:
         self.store_path = store_path
         self.timeout = timeout
         self.row_limit = row_limit
+        self._before = before  # called once after each write, before the next query is sent
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._generation = 0
+        self._prepared = 0
         self._lock = threading.Lock()
         self._closed = False
         for _ in range(size):
@@ -236,8 +244,13 @@ class QueryPool:
                 f"every query worker stayed busy for {self.timeout:g} s; try again later",
             ) from None
         left = max(0.1, self.timeout - (time.monotonic() - started))
+        with self._lock:
+            generation = self._generation
+            if self._before is not None and self._prepared != generation:
+                self._before()  # e.g. the writer's memtable flushed, so workers read the writes
+                self._prepared = generation
         try:
-            worker.jobs.send((self._generation, job))
+            worker.jobs.send((generation, job))
             if not worker.answers.poll(left):
                 worker.stop()
                 worker = _Worker(self.store_path)

@@ -6,8 +6,11 @@ which empties the caches and makes the query workers reopen the store.
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,7 +18,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from rdflib import URIRef
 
-from zhengai import assignment, audit, delivery, diagnosis, lifecycle, ownership, reports
+from zhengai import assignment, audit, delivery, diagnosis, lifecycle, live, ownership, push, reports
 from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.store import OxigraphStore
 
@@ -45,7 +48,15 @@ class Service:
         self.settings = settings
         self.store = OxigraphStore(store_path)
         self.store.flush()
-        self.pool = QueryPool(store_path, settings.query_workers, settings.query_timeout, settings.row_limit)
+        self.pool = QueryPool(
+            store_path,
+            settings.query_workers,
+            settings.query_timeout,
+            settings.row_limit,
+            before=self.store.flush,
+        )
+        self.live = live.Live()  # what pushes reuse: the latest runs' standards, rows and labels
+        self.pushes = PushQueue(self)
         self.write_lock = threading.Lock()
         self._generation = 0
         self._cache: dict[tuple[object, ...], object] = {}
@@ -70,14 +81,22 @@ class Service:
 
     def close(self) -> None:
         self._stop.set()
+        self.pushes.close()
         if self._deliverer is not None:
             self._deliverer.join(timeout=10)
         self.pool.close()
         self.store.close()
 
+    async def next_write(self, timeout: float) -> None:
+        """Return after the next write, or after ``timeout`` seconds (for a stream of events)."""
+        seen, waited = self._generation, 0.0
+        while self._generation == seen and waited < timeout:
+            await asyncio.sleep(0.005)  # a counter in memory: costs nothing to look at
+            waited += 0.005
+
     def written(self) -> None:
-        """Call after every write: caches are emptied and the query workers reopen the store."""
-        self.store.flush()
+        """Call after every write: caches are emptied and the query workers reopen the store (its
+        memtable is flushed first, once, when the next query goes to them: not at every push)."""
         with self._cache_lock:
             self._generation += 1
             self._cache.clear()
@@ -181,3 +200,59 @@ def principal(request: Request) -> Principal:
 
 ServiceDep = Annotated[Service, Depends(service)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+class PushQueue:
+    """Pushes that arrive together are written together (``push.push_many``): one write and one
+    re-check for all of them, so concurrent pushers do not queue behind each other's writes. Each
+    push is still checked, kept or refused on its own."""
+
+    BATCH = 256  # pushes written together at the most
+
+    def __init__(self, svc: Service) -> None:
+        self._svc = svc
+        self._queue: queue.Queue[tuple[push.Request, Future[push.PushResult]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="zhengai-pushes", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: push.Request) -> push.PushResult:
+        """Write ``request`` with whatever else is waiting; its result, or its InputError."""
+        future: Future[push.PushResult] = Future()
+        self._queue.put((request, future))
+        return future.result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.BATCH:
+                try:
+                    waiting = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if waiting is None:
+                    self._queue.put(None)
+                    break
+                batch.append(waiting)
+            svc = self._svc
+            try:
+                with svc.write_lock:
+                    try:
+                        outcomes = push.push_many(svc.store, [r for r, _ in batch], context=svc.live)
+                    finally:
+                        svc.written()
+            except Exception as exc:  # the store refused the write: every push of the batch is told
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)

@@ -25,6 +25,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -189,12 +190,15 @@ def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = No
         if indicator in ctx.labels
     } | {g.iri: g.id for g in fresh.values()}
     stored = _stored_triples(store, ctx.info.graph, keys)
-    replaced, current = reports.live_rows(store, ctx.info.graph)
 
-    def row_before(gap_id: str) -> reports.GapRow | None:
-        if gap_id in current:
-            return current[gap_id]
-        return None if gap_id in replaced else ctx.stored.get(gap_id)
+    def row_before(node: Node, gap_id: str) -> reports.GapRow | None:
+        """The gap's row now: the one a push wrote on it, else the one stored with the run; a gap
+        with no triples left has none (a push took it out of the run, or it never was)."""
+        triples = stored.get(node, [])
+        written = next((o for p, o in triples if p == ZG.gapRow), None)
+        if written is not None:
+            return reports.GapRow(*json.loads(str(written)))
+        return ctx.stored.get(gap_id) if triples else None
 
     remove, add = Graph(), Graph()
     new_gaps: list[diagnosis.Gap] = []
@@ -205,7 +209,7 @@ def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = No
     changes: list[Change] = []
     personal = {g.subject for g in fresh.values() if reports.is_personal(store, g.subject)}
     for node, gap_id in sorted(keys.items(), key=lambda kv: kv[1]):
-        old_row, gap = row_before(gap_id), fresh.get(gap_id)
+        old_row, gap = row_before(node, gap_id), fresh.get(gap_id)
         if old_row is not None and old_row.severity == "closed":
             if gap is None:
                 continue  # closed in this run, and still met
@@ -332,11 +336,10 @@ def _assign(
     """Owners for the gaps just written that had none (the rule queries, per gap), the shared
     answers they leave and join, and the events of ``changes``: one more write."""
     run = ctx.info.graph
-    owners = {
-        g.iri: ownership.resolve(store, run, g.iri, org=ctx.org).get(g.iri)
-        for g in new_gaps
-        if g.iri not in kept
-    }
+    needed = [g for g in new_gaps if g.iri not in kept]
+    with ThreadPoolExecutor(max_workers=min(4, max(1, len(needed)))) as pool:  # two gaps at a time per core
+        answers = pool.map(lambda g: ownership.resolve(store, run, g.iri, org=ctx.org).get(g.iri), needed)
+        owners = dict(zip([g.iri for g in needed], answers, strict=True))
     remove, add = assignment.move(store, run, owners, left)  # type: ignore[arg-type]
     by_id = {g.id: owners.get(g.iri) for g in new_gaps if g.iri in owners}
     for change in changes:  # a kept or resolved gap's event names the owner it had

@@ -237,6 +237,10 @@ def _owning_post(org: Organisation, post_iri: URIRef) -> OwningPost | None:
 MatrixRows = Callable[[list[Node]], dict[Node, list[dict]]]
 
 
+# the threads the rule queries run on, side by side: kept, as one push may resolve many gaps
+_QUERIES = ThreadPoolExecutor(max_workers=2 * (len(RULES) + 1), thread_name_prefix="zhengai-owner")
+
+
 def resolve(
     store: GraphStore,
     run: URIRef,
@@ -255,14 +259,14 @@ def resolve(
     # queries without holding the interpreter: about half the time on two cores)
     # (for one gap, the matrix too: a few milliseconds spent on the chance that rules 1–3 do not
     # answer, against one more round trip when they do not)
-    with ThreadPoolExecutor(max_workers=len(RULES) + 1) as pool:
-        asked = pool.submit(store.select, query.text, bindings)
-        rules = {
-            number: pool.submit(_rule_rows, store, name, run, gap)
-            for number, name, _, _ in (RULES if gap is not None and matrix_rows is None else RULES[:3])
-        }
-        context_rows = asked.result()
-        by_rule = {number: future.result() for number, future in rules.items()}
+    pool = _QUERIES
+    asked = pool.submit(store.select, query.text, bindings)
+    rules = {
+        number: pool.submit(_rule_rows, store, name, run, gap)
+        for number, name, _, _ in (RULES if gap is not None and matrix_rows is None else RULES[:3])
+    }
+    context_rows = asked.result()
+    by_rule = {number: future.result() for number, future in rules.items()}
     for row in context_rows:
         context[row["gap"]] = row
         if "supervisor" in row:

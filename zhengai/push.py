@@ -150,6 +150,27 @@ def csv_sheets(body: bytes, file: str) -> list[RawSheet]:
         return [RawSheet(file, s.name, s.cells) for s in read_sheets(path)]
 
 
+@dataclass
+class Request:
+    """One push as a campus system sends it: its tables, and who sends it."""
+
+    sheets: list[RawSheet]
+    file: str
+    system: str
+    token: str = ""
+    key: str | None = None
+    scope: Scope | None = None
+    problems: list[Problem] | None = None  # what is already known to be wrong (the items' shape)
+
+
+@dataclass
+class _Prepared:
+    out: PushResult
+    graphs: Mapping[URIRef, Graph]
+    observed: list[tuple[URIRef, URIRef]]
+    changes: dict[URIRef, tuple[Graph, Graph]]
+
+
 def push(
     store: GraphStore,
     sheets: list[RawSheet],
@@ -166,13 +187,71 @@ def push(
     """Check and store pushed observations (all or nothing); see the module's docstring.
     ``problems``: what is already known to be wrong (the items' shape), reported with the rest;
     ``context``: what a long-running process keeps between pushes (``zhengai.live.Live``)."""
+    outcome = push_many(
+        store, [Request(sheets, file, system, token, key, scope, problems)], now=now, context=context
+    )[0]
+    if isinstance(outcome, InputError):
+        raise outcome
+    return outcome
+
+
+def push_many(
+    store: GraphStore,
+    requests: list[Request],
+    *,
+    now: dt.datetime | None = None,
+    context: live.Live | None = None,
+) -> list[PushResult | InputError]:
+    """Pushes that arrive together, each checked and kept or refused on its own (its outcome, in
+    order), written in one write and re-checked in one pass: what a server does with concurrent
+    pushes. A push that touches an observation or key an earlier one of them touched waits for
+    that one to be written, so each sees the store as it would alone."""
+    outcomes: list[PushResult | InputError] = []
+    group: list[_Prepared] = []
+    touched: set[URIRef] = set()
+    keys: set[str] = set()
+
+    def write() -> None:
+        if group:
+            _commit(store, group, context)
+        group.clear()
+        touched.clear()
+        keys.clear()
+
+    for request in requests:
+        try:
+            if request.key is not None and request.key in keys:
+                write()
+            prepared = _prepare(store, request, now, context)
+            nodes = {node for _, node in prepared.observed} if prepared is not None else set()
+            if nodes & touched:
+                write()
+                prepared = _prepare(store, request, now, context)
+        except InputError as exc:
+            outcomes.append(exc)
+            continue
+        if prepared is None:  # the key was seen: the first push's answer
+            outcomes.append(_replay(store, request.key))  # type: ignore[arg-type]
+            continue
+        outcomes.append(prepared.out)
+        group.append(prepared)
+        touched.update(node for _, node in prepared.observed)
+        if request.key is not None:
+            keys.add(request.key)
+    write()
+    return outcomes
+
+
+def _prepare(
+    store: GraphStore, request: Request, now: dt.datetime | None, context: live.Live | None
+) -> _Prepared | None:
+    """One push checked against the store, and what it writes (None: its key was seen)."""
     from zhengai.loading import build_lookup  # loading builds on this stage's loaders
 
-    if key is not None:
-        earlier = _replay(store, key)
-        if earlier is not None:
-            return earlier
-    known = list(problems or [])
+    sheets, file, key = request.sheets, request.file, request.key
+    if key is not None and _replay(store, key) is not None:
+        return None
+    known = list(request.problems or [])
     try:
         codes = subject_codes(sheets)
         lookup = context.lookup(store, codes) if context is not None else build_lookup(store, codes)
@@ -187,8 +266,8 @@ def push(
         for name, g in result.graphs.items()
         for node in g.subjects(RDF.type, ZG.Observation)  # type: ignore[union-attr]
     ]
-    if scope is not None:
-        _check_scope(scope, result.graphs, observed, lookup, file, sheets)
+    if request.scope is not None:
+        _check_scope(request.scope, result.graphs, observed, lookup, file, sheets)
     now = now or dt.datetime.now(dt.UTC)
     activity = iri("push", hashlib.sha256((key or uuid.uuid4().hex).encode()).hexdigest()[:24])
     changes: dict[URIRef, tuple[Graph, Graph]] = {}
@@ -206,47 +285,55 @@ def push(
             remove.add((node, p, o))
         for p, o in new.predicate_objects(node):
             add.add((node, p, o))
-        for subject, level in new.subject_objects(ZG.reportsAtLevel):
-            if subject == new.value(node, ZG.subject):
-                add.add((subject, ZG.reportsAtLevel, level))
+        subject = new.value(node, ZG.subject)
+        for level in new.objects(subject, ZG.reportsAtLevel):
+            add.add((subject, ZG.reportsAtLevel, level))
         add.add((node, PROV.wasGeneratedBy, activity))
         out.written.append(observation_id)
     for _name, (_remove, add) in changes.items():
-        add += _activity(activity, system, token, key, now)
+        add += _activity(activity, request.system, request.token, key, now)
     if key is not None and not changes:  # remember the key even when nothing changed
         name = observed[0][0] if observed else observations_graph(now.year)
-        changes[name] = (Graph(), _activity(activity, system, token, key, now))
-    if changes:
-        store.change_graphs(changes)
+        changes[name] = (Graph(), _activity(activity, request.system, request.token, key, now))
     out.written.sort()
     out.duplicates.sort()
-    _recheck(store, result.graphs, observed, changes, out, context)
-    return out
+    return _Prepared(out, result.graphs, observed, changes)
 
 
-def _recheck(
-    store: GraphStore,
-    graphs: Mapping[URIRef, Graph],
-    observed: list[tuple[URIRef, URIRef]],
-    changes: Mapping[URIRef, tuple[Graph, Graph]],
-    out: PushResult,
-    context: live.Live | None,
-) -> None:
-    """Each (indicator, subject) a value was written for, re-checked in its period's latest run
-    (zhengai.live). A period not diagnosed yet keeps the value; its first ``diagnose`` counts it."""
+def _commit(store: GraphStore, group: list[_Prepared], context: live.Live | None) -> None:
+    """The group's writes as one, then one re-check of every pair they wrote; each push is told
+    the changes of the values it wrote."""
+    merged: dict[URIRef, tuple[Graph, Graph]] = {}
+    for prepared in group:
+        for name, (remove, add) in prepared.changes.items():
+            removed, added = merged.setdefault(name, (Graph(), Graph()))
+            removed += remove  # in place: the graphs in ``merged`` grow
+            added += add
+    if merged:
+        store.change_graphs(merged)
+    by_period: dict[int, dict[URIRef, set[URIRef]]] = {}
+    periods_of: dict[int, set[int]] = {}
+    for n, prepared in enumerate(group):
+        for name, node in prepared.observed:
+            if name in prepared.changes and (node, PROV.wasGeneratedBy, None) in prepared.changes[name][1]:
+                g = prepared.graphs[name]
+                period = int(g.value(node, ZG.academicYear))  # type: ignore[arg-type]
+                pairs = by_period.setdefault(period, {})
+                pairs.setdefault(g.value(node, ZG.indicator), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
+                periods_of.setdefault(n, set()).add(period)
     from zhengai import diagnosis
 
-    by_period: dict[int, dict[URIRef, set[URIRef]]] = {}
-    for name, node in observed:
-        if name in changes and (node, PROV.wasGeneratedBy, None) in changes[name][1]:
-            g = graphs[name]
-            pairs = by_period.setdefault(int(g.value(node, ZG.academicYear)), {})  # type: ignore[arg-type]
-            pairs.setdefault(g.value(node, ZG.indicator), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
+    found: list[live.Change] = []
+    undiagnosed: set[int] = set()
     for period, pairs in sorted(by_period.items()):
         if diagnosis.latest_run(store, period) is None:
-            out.undiagnosed.append(period)
+            undiagnosed.add(period)  # the value is kept; the period's first diagnose counts it
             continue
-        out.changes += live.recheck(store, period, pairs, context)
+        found += live.recheck(store, period, pairs, context)
+    for n, prepared in enumerate(group):
+        written = set(prepared.out.written)
+        prepared.out.changes = [c for c in found if c.id in written]
+        prepared.out.undiagnosed = sorted(periods_of.get(n, set()) & undiagnosed)
 
 
 def _row(p: Problem) -> int:
