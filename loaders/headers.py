@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import os
 from collections.abc import Sequence
@@ -24,16 +25,22 @@ from .table import Column, Table, normalize_header
 def synonyms(kind: str) -> dict[str, list[str]]:
     """Canonical column key → extra header names, for one table kind."""
     override = os.environ.get("ZHENGAI_HEADER_SYNONYMS")
-    text = (
-        Path(override).read_text(encoding="utf-8-sig")
-        if override
-        else read_text("data", "header_synonyms.csv")
-    )
+    text = Path(override).read_text(encoding="utf-8-sig") if override else _packaged()
+    return {key: list(names) for key, names in _parsed(text, kind)}
+
+
+@functools.cache
+def _packaged() -> str:
+    return read_text("data", "header_synonyms.csv")
+
+
+@functools.lru_cache(maxsize=64)  # the packaged table is read for every sheet and every push
+def _parsed(text: str, kind: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     out: dict[str, list[str]] = {}
     for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff"))):
         if (r.get("表") or "").strip() == kind and r.get("列") and r.get("名称"):
             out.setdefault(r["列"].strip(), []).append(r["名称"].strip())
-    return out
+    return tuple((key, tuple(names)) for key, names in out.items())
 
 
 def with_synonyms(kind: str, columns: Sequence[Column]) -> tuple[Column, ...]:

@@ -10,6 +10,7 @@ filled with their top-left value ("same as above"); the header row need not be t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -126,6 +127,7 @@ def cell_text(value: Cell) -> str | None:
     return text or None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same few headers, matched for every sheet and push
 def normalize_header(text: str) -> str:
     """Canonical form of a header cell for matching.
 

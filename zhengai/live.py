@@ -20,6 +20,7 @@ the spiral's closed rows for the previous period's gaps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -84,6 +85,9 @@ class RunContext:
     stored: dict[str, reports.GapRow]  # the rows stored with the run, by gap id
     labels: dict[URIRef, reports.Labels]
     org: ownership.Organisation
+    # each (indicator, subject)'s owner, once the rules have given it: an owner depends on the
+    # indicator, the subject and the organisation only, never on the value or severity
+    owners: dict[tuple[Node, Node], ownership.Owner | None] = field(default_factory=dict)
     run_id: str = field(init=False)
     shape_of: diagnosis.ShapeIndex = field(init=False)
     shapes: URIRef = field(init=False)
@@ -336,10 +340,20 @@ def _assign(
     """Owners for the gaps just written that had none (the rule queries, per gap), the shared
     answers they leave and join, and the events of ``changes``: one more write."""
     run = ctx.info.graph
-    needed = [g for g in new_gaps if g.iri not in kept]
+    owners: dict[URIRef, ownership.Owner | None] = {}
+    needed = []
+    for g in new_gaps:
+        if g.iri in kept:
+            continue
+        if (g.indicator, g.subject) in ctx.owners:  # the rules gave this pair its owner before
+            known = ctx.owners[(g.indicator, g.subject)]
+            owners[g.iri] = dataclasses.replace(known, gap=g.iri, id=g.id) if known is not None else None
+        else:
+            needed.append(g)
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(needed)))) as pool:  # two gaps at a time per core
         answers = pool.map(lambda g: ownership.resolve(store, run, g.iri, org=ctx.org).get(g.iri), needed)
-        owners = dict(zip([g.iri for g in needed], answers, strict=True))
+        for g, owner in zip(needed, answers, strict=True):
+            owners[g.iri] = ctx.owners[(g.indicator, g.subject)] = owner
     remove, add = assignment.move(store, run, owners, left)  # type: ignore[arg-type]
     by_id = {g.id: owners.get(g.iri) for g in new_gaps if g.iri in owners}
     for change in changes:  # a kept or resolved gap's event names the owner it had
