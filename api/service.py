@@ -18,7 +18,18 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from rdflib import URIRef
 
-from zhengai import assignment, audit, delivery, diagnosis, lifecycle, live, ownership, push, reports
+from zhengai import (
+    assignment,
+    audit,
+    delivery,
+    diagnosis,
+    lifecycle,
+    live,
+    ownership,
+    push,
+    reports,
+    subscriptions,
+)
 from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.store import OxigraphStore
 
@@ -62,14 +73,17 @@ class Service:
         self._cache: dict[tuple[object, ...], object] = {}
         self._cache_lock = threading.Lock()
         self._stop = threading.Event()
-        self._deliverer: threading.Thread | None = None
-        if settings.subscriptions:
-            self._deliverer = threading.Thread(target=self._deliver, name="zhengai-webhooks", daemon=True)
-            self._deliverer.start()
+        self.webhook_key = subscriptions.webhook_key(store_path)
+        # webhooks from the TOML file and those registered over the API (POST /subscriptions)
+        self._deliverer = threading.Thread(target=self._deliver, name="zhengai-webhooks", daemon=True)
+        self._deliverer.start()
+
+    def subscriptions(self) -> list[delivery.Subscription]:
+        return [*self.settings.subscriptions, *subscriptions.registered(self.store, self.webhook_key)]
 
     def _deliver(self) -> None:
         """Webhook deliveries, apart from the requests: a slow or down receiver never slows a push."""
-        sender = delivery.Deliverer(self.store, self.settings.subscriptions)
+        sender = delivery.Deliverer(self.store, self.subscriptions)
         try:
             while not self._stop.wait(self.settings.delivery_interval):
                 try:

@@ -249,8 +249,15 @@ def webhooks(path: Path, args: argparse.Namespace, majors: list[str], period: in
 
 
 def _event_ids(base: str) -> set[int]:
-    answer = httpx.get(base + "/events", params={"follow": "false"}, headers=_auth(OFFICE), timeout=120)
-    return {int(line[4:]) for line in answer.text.splitlines() if line.startswith("id: ")}
+    """Every stored event's id (the stream sends at most 1 000 a time: read on until none come)."""
+    ids: set[int] = set()
+    while True:
+        answer = httpx.get(base + "/events", params={"follow": "false", "after": max(ids, default=0)},
+                           headers=_auth(OFFICE), timeout=120)  # fmt: skip
+        found = {int(line[4:]) for line in answer.text.splitlines() if line.startswith("id: ")}
+        if not found - ids:
+            return ids
+        ids |= found
 
 
 def main() -> None:
@@ -266,7 +273,12 @@ def main() -> None:
     args = parser.parse_args()
     with OxigraphStore(args.store) as store:
         run = diagnosis.runs(store)[-1]
-        majors = sorted({r.subject for r in reports.gap_rows(store, run.graph) if r.level == "专业"})
+        rows = reports.gap_rows(store, run.graph)
+        majors = sorted({r.subject for r in rows if r.level == "专业"})
+        red = {r.subject for r in rows if r.indicator == args.indicator and r.severity != "closed"}
+        majors = [m for m in majors if m not in red] + [
+            m for m in majors if m in red
+        ]  # passing first: new gaps
         print(f"run {run.graph.rsplit('/', 1)[-1]} ({run.period}); {len(majors)} majors")
         in_process(store, args, majors, run.period)
         if args.batch:

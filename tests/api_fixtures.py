@@ -3,6 +3,7 @@ a person), diagnosed for 2024 and 2025; and a token for every role."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -114,6 +115,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The base URL of a running server, with its process (for a test that kills it)."""
+
+    def __new__(cls, base: str, process: subprocess.Popen) -> Served:  # type: ignore[type-arg]
+        made = super().__new__(cls, base)
+        made.process = process  # type: ignore[attr-defined]
+        return made
+
+
 @contextmanager
 def serving(store: Path, env: dict[str, str], *args: str) -> Iterator[str]:
     """``zhengai serve`` over ``store`` on a free 127.0.0.1 port, with ``env`` added to the
@@ -141,9 +151,10 @@ def serving(store: Path, env: dict[str, str], *args: str) -> Iterator[str]:
                 output = process.stdout.read().decode() if process.stdout else ""
                 raise AssertionError(f"zhengai serve did not start:\n{output}")
             time.sleep(0.2)
-        yield base
+        yield Served(base, process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # unless the test killed it
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import load_sample, send
+from rdflib import Literal
 from webhook_receiver import Receiver
 
 from zhengai import delivery, diagnosis
@@ -157,5 +158,81 @@ def test_the_server_sends_a_pushed_red_value_to_the_webhook(tmp_path: Path) -> N
         first, raw = next((r, b) for r, b in zip(receiver.received, receiver.bodies, strict=True) if r[3])
         at, v1 = (part.split("=", 1)[1] for part in first[2].split(","))
         assert v1 == hmac.new(SECRET.encode(), f"{at}.".encode() + raw, hashlib.sha256).hexdigest()
+    finally:
+        receiver.close()
+
+
+@pytest.mark.slow
+def test_a_subscription_registered_over_the_api_survives_a_killed_server(tmp_path: Path) -> None:
+    """POST /subscriptions registers a webhook (its secret in the answer only, never in the store);
+    the server is killed with SIGKILL while the receiver refuses every delivery; restarted, it
+    resumes from the outbox and delivers the event, signed with the same secret."""
+    import os
+    import signal
+    import time
+
+    import httpx
+    from api_fixtures import TOKENS, build_store, serving
+
+    receiver = Receiver(fail=1.0)
+    try:
+        path = build_store(tmp_path)
+        env = {
+            "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']};unit_head:{TOKENS['unit_head']}:信息工程学院"
+        }
+        office = {"Authorization": f"Bearer {TOKENS['quality_office']}"}
+        head = {"Authorization": f"Bearer {TOKENS['unit_head']}"}
+        hook = {"name": "质量管理处", "url": receiver.url, "role": "quality_office"}
+        with serving(path, env) as base:
+            made = httpx.post(base + "/subscriptions", json=hook, headers=office, timeout=30)
+            assert made.status_code == 201, made.text
+            secret = made.json()["secret"]
+            assert (
+                httpx.post(base + "/subscriptions", json=hook, headers=office, timeout=30).status_code == 409
+            )
+            two = {**hook, "name": "x", "unit": "信息工程学院"}
+            assert (
+                httpx.post(base + "/subscriptions", json=two, headers=office, timeout=30).status_code == 422
+            )
+            other = {"name": "y", "url": receiver.url, "unit": "机电工程学院"}
+            assert (
+                httpx.post(base + "/subscriptions", json=other, headers=head, timeout=30).status_code == 403
+            )
+            own = {"name": "信息工程学院", "url": receiver.url, "unit": "信息工程学院"}
+            assert httpx.post(base + "/subscriptions", json=own, headers=head, timeout=30).status_code == 201
+            listed = httpx.get(base + "/subscriptions", headers=head, timeout=30).json()
+            assert [s["name"] for s in listed] == ["信息工程学院"] and all(
+                s["secret"] is None for s in listed
+            )
+            assert (
+                httpx.delete(base + "/subscriptions/信息工程学院", headers=head, timeout=30).status_code
+                == 204
+            )
+            item = {"indicator": "ZY-1.4.1-03", "subject": "460301", "period": 2025, "value": "5%"}
+            assert (
+                httpx.post(base + "/observations", json=item, headers=office, timeout=30).status_code == 201
+            )
+            deadline = time.monotonic() + 30
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert receiver.received, "no delivery was attempted"
+            os.killpg(base.process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
+            base.process.wait(timeout=10)  # type: ignore[attr-defined]
+        assert not any(ok for *_, ok in receiver.received)
+        with OxigraphStore(path) as store:  # the secret is nowhere in the store
+            assert not store.ask(
+                "# bind: inline\nASK WHERE { GRAPH ?g { ?s ?p ?o FILTER (CONTAINS(STR(?o), ?secret)) } }",
+                {"secret": Literal(secret)},
+            )
+        receiver.fail = 0.0
+        with serving(path, env) as base:
+            deadline = time.monotonic() + 60
+            while not any(ok for *_, ok in receiver.received) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        delivered = [(r, b) for r, b in zip(receiver.received, receiver.bodies, strict=True) if r[3]]
+        assert [(r[1]["gap"], r[1]["after"]) for r, _ in delivered] == [("2025/ZY-1.4.1-03/460301", "red")]
+        first, raw = delivered[0]
+        at, v1 = (part.split("=", 1)[1] for part in first[2].split(","))
+        assert v1 == hmac.new(secret.encode(), f"{at}.".encode() + raw, hashlib.sha256).hexdigest()
     finally:
         receiver.close()

@@ -107,7 +107,7 @@ class Deliverer:
     def __init__(
         self,
         store: GraphStore,
-        subscriptions: list[Subscription],
+        subscriptions: list[Subscription] | Callable[[], list[Subscription]],
         *,
         max_attempts: int = 8,
         backoff: float = 0.5,
@@ -115,7 +115,7 @@ class Deliverer:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
-        self.subscriptions = subscriptions
+        self._subscriptions = subscriptions  # a list, or what gives the current ones at each pass
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.client = httpx.Client(timeout=timeout)
@@ -136,13 +136,16 @@ class Deliverer:
         """Attempt every delivery that is due now; return how many were attempted."""
         now = self.clock()
         attempted = 0
+        subscriptions = self._subscriptions() if callable(self._subscriptions) else self._subscriptions
+        if not subscriptions:
+            return 0
         written = Graph()
         removed = Graph()
         for event in events.since(self.store, self.cursor, limit=1_000_000):
             self.cursor = max(self.cursor, event.seq)
             self.pending[event.seq] = event
         for event in list(self.pending.values()):
-            wanting = [sub for sub in self.subscriptions if sub.wants(event)]
+            wanting = [sub for sub in subscriptions if sub.wants(event)]
             for sub in wanting:
                 key = (sub.name, event.seq)
                 state = self.states.setdefault(key, State())
