@@ -17,7 +17,7 @@ Shapes the fast path does not understand (a hand-edited shapes graph) make it re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import unquote
@@ -60,6 +60,20 @@ class Result:
     value: Literal | None = None
     observation: URIRef | None = None
     subject_code: str | None = None
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Node]) -> Result:
+        """A result from a row of the fast path's queries (diagnosis_results.rq, live_verdicts.rq)."""
+        return cls(
+            r["focus"],  # type: ignore[arg-type]
+            r["sourceShape"],  # type: ignore[arg-type]
+            r["severity"],  # type: ignore[arg-type]
+            r["indicator"],  # type: ignore[arg-type]
+            r["subject"],  # type: ignore[arg-type]
+            r.get("value"),  # type: ignore[arg-type]
+            r.get("obs"),  # type: ignore[arg-type]
+            str(r["subjectCode"]) if "subjectCode" in r else None,
+        )
 
     @property
     def key(self) -> tuple[Node, Node, Node]:
@@ -207,27 +221,10 @@ def unsupported_forms(shapes: Graph) -> list[str]:
     return problems
 
 
-def validate_fast(
-    store: GraphStore, period: int, shapes: URIRef, subject: URIRef | None = None
-) -> list[Result]:
-    """The fast path's results for the period (or, with ``subject``, for that subject's due items
-    only: the same query and shapes, restricted to its focus nodes)."""
+def validate_fast(store: GraphStore, period: int, shapes: URIRef) -> list[Result]:
+    """The fast path's results for the period (``zhengai.live`` asks the same of a few pairs)."""
     query = query_registry.get("diagnosis_results")
-    bindings = _bindings(period, shapes) | ({"subject": subject} if subject is not None else {})
-    rows = store.select(query.text, bindings)
-    return [
-        Result(
-            r["focus"],  # type: ignore[arg-type]
-            r["sourceShape"],  # type: ignore[arg-type]
-            r["severity"],  # type: ignore[arg-type]
-            r["indicator"],  # type: ignore[arg-type]
-            r["subject"],  # type: ignore[arg-type]
-            r.get("value"),  # type: ignore[arg-type]
-            r.get("obs"),  # type: ignore[arg-type]
-            str(r["subjectCode"]) if "subjectCode" in r else None,
-        )
-        for r in rows
-    ]
+    return [Result.from_row(r) for r in store.select(query.text, _bindings(period, shapes))]
 
 
 def due_items(store: GraphStore, period: int, shapes: URIRef) -> list[dict[str, Node]]:

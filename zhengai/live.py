@@ -293,19 +293,7 @@ def _validate(
         query_registry.get("live_verdicts").text,
         [tuple(to_ox(r[c]) if c in r else None for c in ITEM_COLUMNS) for r in items],
     )
-    results = [
-        diagnosis.Result(
-            r["focus"],  # type: ignore[arg-type]
-            r["sourceShape"],  # type: ignore[arg-type]
-            r["severity"],  # type: ignore[arg-type]
-            r["indicator"],  # type: ignore[arg-type]
-            r["subject"],  # type: ignore[arg-type]
-            r.get("value"),  # type: ignore[arg-type]
-            r.get("obs"),  # type: ignore[arg-type]
-            str(r["subjectCode"]) if "subjectCode" in r else None,
-        )
-        for r in store.select(bind_rows(text, constraints))
-    ]
+    results = [diagnosis.Result.from_row(r) for r in store.select(bind_rows(text, constraints))]
     return results, codes
 
 
