@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -222,6 +223,7 @@ class PushQueue:
     push is still checked, kept or refused on its own."""
 
     BATCH = 256  # pushes written together at the most
+    LINGER = 0.002  # seconds the writer waits for more once a push has come
 
     def __init__(self, svc: Service) -> None:
         self._svc = svc
@@ -245,6 +247,7 @@ class PushQueue:
             if first is None:
                 return
             batch = [first]
+            time.sleep(self.LINGER)  # pushes sent at the same moment arrive a little apart
             while len(batch) < self.BATCH:
                 try:
                     waiting = self._queue.get_nowait()

@@ -196,6 +196,10 @@ def run_pushers(
 def over_http(path: Path, args: argparse.Namespace, majors: list[str], period: int) -> None:
     server = Server(path)
     try:
+        warm = item(args.indicator, majors[-1], period, "51%", "2026-03-31")
+        httpx.post(
+            server.base + "/observations", json=[warm], headers=_auth(INGEST), timeout=120
+        )  # reads the run once
         stream = Stream(server.base)
         results = run_pushers(server.base, majors, args, period, 600, args.http_pushes)
         time.sleep(2)
@@ -280,7 +284,8 @@ def main() -> None:
             m for m in majors if m in red
         ]  # passing first: new gaps
         print(f"run {run.graph.rsplit('/', 1)[-1]} ({run.period}); {len(majors)} majors")
-        in_process(store, args, majors, run.period)
+        if args.samples:
+            in_process(store, args, majors, run.period)
         if args.batch:
             one_batch(store, args, run.period)
     if args.http:
