@@ -16,12 +16,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from zhengai import __version__
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, events, lifecycle, push, resources, subscriptions
+from . import endpoint, events, lifecycle, push, resources, subscriptions, web
 from .service import Service, Settings
 
 STATUS = {
@@ -63,7 +64,8 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.service.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their scripts served from the package: no CDN
+        static_url="/static/docs",
         title="zhengai · 诊改知识图谱",
         version=__version__,
         description=(
@@ -137,4 +139,6 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)
     app.include_router(endpoint.router)
+    app.include_router(web.router)  # the pages, at /
+    app.mount("/static/ui", web.static, name="static-ui")
     return app

@@ -1,0 +1,258 @@
+"""The quality office's pages, served by ``zhengai serve`` at ``/``: server-rendered (Jinja2), every
+asset from the package, Chinese first with an English toggle.
+
+Sign-in is with an API token: the form sets an HttpOnly, SameSite=Strict cookie, and every form
+carries a CSRF token (an HMAC of the session with the server's key). The pages ask the same
+functions as the API, with the same role: a teacher's page shows only what their token may see.
+Pages: the level × system heatmap of a period (with the change against the previous one), a
+cell's gaps (filterable, paginated), and a gap's page (value against its standard, owner,
+escalation chain, the rule's facts, and the lifecycle history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from zhengai import diagnosis, lifecycle, reports
+from zhengai.errors import ZhengaiError
+from zhengai.namespaces import LEVELS, SYSTEMS
+
+from . import resources
+from .roles import ROLE_NAMES_ZH, Principal, TokenError
+from .service import Service, ServiceDep
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["dict_merge"] = lambda a, b: {**a, **b}
+static = StaticFiles(directory=str(HERE / "static"))
+router = APIRouter(include_in_schema=False)
+SESSION, NONCE, LANG = "zhengai_session", "zhengai_signin", "zhengai_lang"
+PAGE = 50
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+TEXT = {
+    "zh": {
+        "title": "诊改知识图谱", "signin": "登录", "token": "令牌", "signout": "退出",
+        "heatmap": "问题热力图", "period": "学年", "level": "层面", "system": "体系", "red": "红色预警",
+        "yellow": "黄色预警", "missing": "缺数据", "change": "较上一学年", "gaps": "问题清单",
+        "value": "值", "standard": "标准", "owner": "责任人", "escalation": "上报链", "facts": "依据",
+        "history": "处理记录", "state": "状态", "none": "无", "next": "下一页", "previous": "上一页",
+        "wrong_token": "令牌无效", "expired": "表单已过期，请重新提交", "all": "全部",
+        "severity": "严重程度", "subject": "对象", "indicator": "指标", "grade": "档次",
+        "message": "说明", "no_run": "还没有诊断", "role": "角色", "english": "English", "chinese": "中文",
+        "signed_in_as": "当前身份", "actions": "措施与复核", "rule": "责任规则", "units": "责任部门",
+        "posts": "责任岗位", "holders": "在岗人",
+    },
+    "en": {
+        "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
+        "heatmap": "Gap heatmap", "period": "Year", "level": "Level", "system": "System", "red": "red",
+        "yellow": "yellow", "missing": "missing", "change": "vs the year before", "gaps": "Gaps",
+        "value": "Value", "standard": "Standard", "owner": "Owner", "escalation": "Escalation chain",
+        "facts": "Facts", "history": "History", "state": "State", "none": "none", "next": "Next",
+        "previous": "Previous", "wrong_token": "Unknown token", "expired": "The form expired; send it again",
+        "all": "all", "severity": "Severity", "subject": "Subject", "indicator": "Indicator", "grade": "Grade",
+        "message": "Message", "no_run": "Nothing diagnosed yet", "role": "Role", "english": "English",
+        "chinese": "中文", "signed_in_as": "Signed in as", "actions": "Measures and reviews",
+        "rule": "Rule", "units": "Units", "posts": "Posts", "holders": "Holders",
+    },
+}  # fmt: skip
+
+
+def _key(svc: Service) -> bytes:
+    return hmac.new(svc.webhook_key, b"zhengai-ui-csrf", hashlib.sha256).digest()
+
+
+def csrf_for(svc: Service, value: str) -> str:
+    return hmac.new(_key(svc), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.cookies.get(LANG) == "en" else "zh"
+
+
+def _who(svc: Service, request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    try:
+        who = svc.settings.tokens.principal(f"Bearer {token}")
+    except TokenError:
+        return None
+    return None if who.role == "public" else who
+
+
+def _page(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
+    svc: Service = request.app.state.service
+    lang = _lang(request)
+    who = _who(svc, request)
+    base = {
+        "t": TEXT[lang], "lang": lang, "who": who, "role_zh": ROLE_NAMES_ZH.get(who.role, "") if who else "",
+        "csrf": csrf_for(svc, request.cookies.get(SESSION, "")), "path": request.url.path,
+    }  # fmt: skip
+    response = templates.TemplateResponse(request, name, base | context, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _signin_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/signin?" + urlencode({"next": target}), status_code=303)
+
+
+@router.get("/signin")
+def signin_form(request: Request, next: str = "/") -> Response:
+    nonce = secrets.token_urlsafe(16)
+    svc: Service = request.app.state.service
+    response = _page(request, "signin.html", {"next": _safe(next), "signin_csrf": csrf_for(svc, "signin:" + nonce)})
+    response.set_cookie(NONCE, nonce, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+def _safe(target: str) -> str:
+    """Only a path of this site: a sign-in never sends anyone elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    svc: ServiceDep,
+    token: Annotated[str, Form(max_length=500)],
+    csrf: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    nonce = request.cookies.get(NONCE, "")
+    t = TEXT[_lang(request)]
+    if not nonce or not hmac.compare_digest(csrf, csrf_for(svc, "signin:" + nonce)):
+        return _page(request, "signin.html", {"error": t["expired"], "next": _safe(next), "signin_csrf": ""}, 403)
+    try:
+        who = svc.settings.tokens.principal(f"Bearer {token.strip()}")
+    except (TokenError, ZhengaiError):
+        who = None
+    if who is None or who.role == "public":
+        fresh = secrets.token_urlsafe(16)
+        response = _page(
+            request, "signin.html",
+            {"error": t["wrong_token"], "next": _safe(next), "signin_csrf": csrf_for(svc, "signin:" + fresh)}, 401,
+        )  # fmt: skip
+        response.set_cookie(NONCE, fresh, httponly=True, samesite="strict", max_age=3600)
+        return response
+    response = RedirectResponse(_safe(next), status_code=303)
+    response.set_cookie(SESSION, token.strip(), httponly=True, samesite="strict", max_age=12 * 3600)
+    response.delete_cookie(NONCE)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, svc: ServiceDep, csrf: Annotated[str, Form(max_length=200)]) -> Response:
+    if not hmac.compare_digest(csrf, csrf_for(svc, request.cookies.get(SESSION, ""))):
+        return _page(request, "signin.html", {"error": TEXT[_lang(request)]["expired"], "next": "/"}, 403)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION)
+    return response
+
+
+@router.get("/lang/{to}")
+def language(to: str, back: str = "/") -> Response:
+    response = RedirectResponse(_safe(back), status_code=303)
+    response.set_cookie(LANG, "en" if to == "en" else "zh", samesite="strict", max_age=365 * 86400)
+    return response
+
+
+@router.get("/")
+def heatmap(request: Request, svc: ServiceDep, period: int | None = None) -> Response:
+    """Levels down, systems across: each cell's red, yellow and missing counts among the gaps the
+    caller may see, and the change against the previous period's latest run."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    runs = svc.runs()
+    if not runs:
+        return _page(request, "heatmap.html", {"cells": None, "periods": []})
+    run = svc.run_for(period)
+    periods = sorted({r.period for r in runs})
+    earlier = [p for p in periods if p < run.period]
+    now = _summary(svc, who, run)
+    before = _summary(svc, who, svc.run_for(earlier[-1])) if earlier else None
+    cells = {
+        level: {
+            system: {
+                key: (now.get(level, {}).get(system, {}).get(key, 0),
+                      None if before is None else now.get(level, {}).get(system, {}).get(key, 0)
+                      - before.get(level, {}).get(system, {}).get(key, 0))
+                for key in ("red", "yellow", "missing")
+            }
+            for system in SYSTEMS
+        }
+        for level in LEVELS
+    }  # fmt: skip
+    return _page(
+        request, "heatmap.html",
+        {"cells": cells, "period": run.period, "periods": periods, "previous": earlier[-1] if earlier else None,
+         "levels": list(LEVELS), "systems": list(SYSTEMS)},
+    )  # fmt: skip
+
+
+def _summary(svc: Service, who: Principal, run: diagnosis.RunInfo) -> dict[str, dict[str, dict[str, int]]]:
+    """The heatmap's counts: the open gaps the caller may see, by the API's own rules."""
+    owners = resources._owners_for(svc, who, run.graph, None, False)
+    rows = [r for r in svc.gap_rows(run.graph) if resources._visible(who, r, owners.get(r.id))]
+    return reports.summary(rows)
+
+
+@router.get("/cell")
+def cell(
+    request: Request,
+    svc: ServiceDep,
+    period: int,
+    level: Annotated[str, Query(max_length=10)],
+    system: Annotated[str | None, Query(max_length=10)] = None,
+    severity: Annotated[str | None, Query(max_length=10)] = None,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """A cell's gaps (one level and system of a period), a page at a time."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    answer = resources.gaps(
+        svc, who, period=period, level=level if level in LEVELS else None,  # type: ignore[arg-type]
+        system=system if system in SYSTEMS else None, severity=severity if severity in ("red", "yellow", "missing") else None,  # type: ignore[arg-type]
+        limit=PAGE, cursor=cursor,
+    )  # fmt: skip
+    query = {"period": period, "level": level, "system": system or "", "severity": severity or ""}
+    return _page(
+        request, "cell.html",
+        {"items": answer["items"], "total": answer.get("total"), "next": answer.get("next_cursor"),
+         "prev": max(0, cursor - PAGE) if cursor else None, "query": query, "urlencode": urlencode,
+         "quote": quote, "period": period, "level": level, "system": system, "severity": severity},
+    )  # fmt: skip
+
+
+@router.get("/gap/{gap_id:path}")
+def gap_page(request: Request, svc: ServiceDep, gap_id: str) -> Response:
+    """One gap: value against standard, owner and escalation chain, the rule's facts, history."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    try:
+        found = resources.gap(svc, who, gap_id)
+    except ZhengaiError as exc:
+        return _page(request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 404)
+    history = lifecycle.history(svc.store, gap_id).as_dict()
+    return _page(request, "gap.html", {"gap": found, "history": history})
