@@ -10,7 +10,9 @@ SERVE  ?= yes
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
 DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
 
-.PHONY: install demo test test-fast lint sample bench bench-api clean
+.PHONY: install system demo test test-fast lint sample bench bench-api clean
+# What the browser tests need from Debian: its Chromium (driven by Playwright) and CJK fonts
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +20,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian packages, installed with apt-get when missing (as root; otherwise say what is missing)
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt-get)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } \
+	    || echo "could not install$$missing: the browser tests will be skipped"; \
+	fi
 
 demo: install
 	rm -rf $(STORE)
@@ -43,7 +54,8 @@ demo: install
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
-	@echo "Serving the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
+	@echo "Serving the dashboard on http://127.0.0.1:$(PORT)/ (sign in with the token demo-qo, or demo-t1005 for a teacher's view)"
+	@echo "and the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
 	@echo "Demo tokens (Authorization: Bearer …): $(DEMO_TOKENS)"
 	@echo "  e.g. curl -H 'Authorization: Bearer demo-qo' 'http://127.0.0.1:$(PORT)/gaps?severity=red&limit=5'"
 	@if [ "$(SERVE)" != "no" ]; then ZHENGAI_TOKENS='$(DEMO_TOKENS)' $(BIN)/zhengai --store $(STORE) serve --port $(PORT); fi
@@ -52,7 +64,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install
+test: install system
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
