@@ -57,7 +57,9 @@ TEXT = {
         "severity": "严重程度", "subject": "对象", "indicator": "指标", "grade": "档次",
         "message": "说明", "no_run": "还没有诊断", "role": "角色", "english": "English", "chinese": "中文",
         "signed_in_as": "当前身份", "actions": "措施与复核", "rule": "责任规则", "units": "责任部门",
-        "posts": "责任岗位", "holders": "在岗人",
+        "posts": "责任岗位", "holders": "在岗人", "measure": "改进措施", "due": "完成期限",
+        "record_measure": "记录改进措施", "accept": "通过", "reject": "不通过", "reason": "理由",
+        "record_review": "记录复核", "mine": "我的问题", "overdue": "已逾期",
     },
     "en": {
         "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
@@ -69,7 +71,9 @@ TEXT = {
         "all": "all", "severity": "Severity", "subject": "Subject", "indicator": "Indicator", "grade": "Grade",
         "message": "Message", "no_run": "Nothing diagnosed yet", "role": "Role", "english": "English",
         "chinese": "中文", "signed_in_as": "Signed in as", "actions": "Measures and reviews",
-        "rule": "Rule", "units": "Units", "posts": "Posts", "holders": "Holders",
+        "rule": "Rule", "units": "Units", "posts": "Posts", "holders": "Holders", "measure": "Improvement measure",
+        "due": "Due", "record_measure": "Record the measure", "accept": "Accept", "reject": "Reject",
+        "reason": "Reason", "record_review": "Record the review", "mine": "My gaps", "overdue": "overdue",
     },
 }  # fmt: skip
 
@@ -119,7 +123,9 @@ def _signin_redirect(request: Request) -> RedirectResponse:
 def signin_form(request: Request, next: str = "/") -> Response:
     nonce = secrets.token_urlsafe(16)
     svc: Service = request.app.state.service
-    response = _page(request, "signin.html", {"next": _safe(next), "signin_csrf": csrf_for(svc, "signin:" + nonce)})
+    response = _page(
+        request, "signin.html", {"next": _safe(next), "signin_csrf": csrf_for(svc, "signin:" + nonce)}
+    )
     response.set_cookie(NONCE, nonce, httponly=True, samesite="strict", max_age=3600)
     return response
 
@@ -140,7 +146,9 @@ def signin(
     nonce = request.cookies.get(NONCE, "")
     t = TEXT[_lang(request)]
     if not nonce or not hmac.compare_digest(csrf, csrf_for(svc, "signin:" + nonce)):
-        return _page(request, "signin.html", {"error": t["expired"], "next": _safe(next), "signin_csrf": ""}, 403)
+        return _page(
+            request, "signin.html", {"error": t["expired"], "next": _safe(next), "signin_csrf": ""}, 403
+        )
     try:
         who = svc.settings.tokens.principal(f"Bearer {token.strip()}")
     except (TokenError, ZhengaiError):
@@ -253,6 +261,110 @@ def gap_page(request: Request, svc: ServiceDep, gap_id: str) -> Response:
     try:
         found = resources.gap(svc, who, gap_id)
     except ZhengaiError as exc:
-        return _page(request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 404)
+        return _page(
+            request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 404
+        )
     history = lifecycle.history(svc.store, gap_id).as_dict()
-    return _page(request, "gap.html", {"gap": found, "history": history})
+    open_gap = found["severity"] != "closed" and history["state"] not in (
+        "closed-by-review",
+        "closed-by-data",
+    )
+    return _page(
+        request, "gap.html",
+        {"gap": found, "history": history, "quote": quote,
+         "may_measure": open_gap and who.can("act") and _may_measure(who, found["owner"]),  # type: ignore[arg-type]
+         "may_review": open_gap and who.can("act") and who.role in ("quality_office", "unit_head")
+         and history["state"] == "measured"},
+    )  # fmt: skip
+
+
+def _may_measure(who: Principal, owner: dict | None) -> bool:  # type: ignore[type-arg]
+    """Whether to show the measure form: the quality office, or a holder of an owning post (the
+    lifecycle rules decide when it is sent)."""
+    if who.role == "quality_office":
+        return True
+    holders = {
+        h["staff_number"] for p in (owner or {}).get("posts", []) for h in [*p["holders"], *p["acting"]]
+    }
+    return who.person is not None and who.person in holders
+
+
+@router.post("/gap/{gap_id:path}/measure")
+def measure_form(
+    request: Request,
+    svc: ServiceDep,
+    gap_id: str,
+    text: Annotated[str, Form(min_length=1, max_length=4000)],
+    due: Annotated[str, Form(max_length=10)],
+    csrf: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Record an improvement measure from the gap's page, as the API's POST …/measures does."""
+    import datetime as dt
+
+    from .lifecycle import MeasureRequest, record_measure
+
+    return _act(request, svc, gap_id, csrf, lambda who, p, i, s: record_measure(
+        svc, who, p, i, s, MeasureRequest(text=text, due=dt.date.fromisoformat(due))))  # fmt: skip
+
+
+@router.post("/gap/{gap_id:path}/review")
+def review_form(
+    request: Request,
+    svc: ServiceDep,
+    gap_id: str,
+    verdict: Annotated[str, Form(pattern="^(accept|reject)$")],
+    csrf: Annotated[str, Form(max_length=200)],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Review (复核) the gap's current measure from its page, as the API's POST …/reviews does."""
+    from .lifecycle import ReviewRequest, record_review
+
+    return _act(request, svc, gap_id, csrf, lambda who, p, i, s: record_review(
+        svc, who, p, i, s, ReviewRequest(accept=verdict == "accept", reason=reason)))  # fmt: skip
+
+
+def _act(request: Request, svc: Service, gap_id: str, csrf: str, act) -> Response:  # type: ignore[no-untyped-def]
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    if not hmac.compare_digest(csrf, csrf_for(svc, request.cookies.get(SESSION, ""))):
+        return _page(request, "error.html", {"zh": TEXT["zh"]["expired"], "en": TEXT["en"]["expired"]}, 403)
+    parts = gap_id.split("/", 2)
+    if len(parts) != 3 or not parts[0].isdigit():
+        return _page(request, "error.html", {"zh": f"没有问题「{gap_id}」", "en": f"no gap '{gap_id}'"}, 404)
+    try:
+        act(who, int(parts[0]), parts[1], parts[2])
+    except ValueError as exc:
+        return _page(request, "error.html", {"zh": f"日期有误：{exc}", "en": f"bad date: {exc}"}, 422)
+    except ZhengaiError as exc:
+        return _page(
+            request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 409
+        )
+    return RedirectResponse(f"/gap/{quote(gap_id)}", status_code=303)
+
+
+@router.get("/mine")
+def my_gaps(request: Request, svc: ServiceDep, period: int | None = None) -> Response:
+    """The open gaps the caller owns (for the quality office: every open gap), overdue measures
+    first, then by severity."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    if not svc.runs():
+        return _page(request, "mine.html", {"items": [], "period": None})
+    run = svc.run_for(period)
+    items = [g for g in _all_gaps(svc, who, run.period) if g["severity"] != "closed"]
+    order = {"red": 0, "yellow": 1, "missing": 2}
+    items.sort(key=lambda g: (not g.get("overdue"), order.get(str(g["severity"]), 9), str(g["id"])))
+    return _page(request, "mine.html", {"items": items[:500], "total": len(items), "period": run.period})
+
+
+def _all_gaps(svc: Service, who: Principal, period: int) -> list[dict[str, object]]:
+    """Every gap of the period the caller may see, with owners and states, as the API lists them."""
+    found: list[dict[str, object]] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        answer = resources.gaps(svc, who, period=period, limit=1000, cursor=cursor)  # type: ignore[arg-type]
+        found += answer["items"]  # type: ignore[arg-type]
+        cursor = answer.get("next_cursor")  # type: ignore[assignment]
+    return found

@@ -17,7 +17,10 @@ pytestmark = [
         not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
     ),
 ]
-ENV = {"ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']}:S0013;teacher:{TOKENS['teacher']}:T1005"}
+ENV = {
+    "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']}:S0013;teacher:{TOKENS['teacher']}:T1005;"
+    "teacher:s0005-secret:S0005"  # 郑海波, 教务处处长
+}
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +118,19 @@ def test_docs_render_their_operations_offline(server: str, browser, shots: Path)
     page.screenshot(path=str(shots / "docs.png"))
     assert operations > 20 and outside == [], (operations, outside)
     assert re.search("zhengai", page.title())
+
+
+def test_the_owner_records_a_measure_and_sees_it_in_the_history(server: str, browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    page, outside = page_for(browser, server)
+    sign_in(page, server, "s0005-secret")
+    page.click("text=我的问题")
+    page.wait_for_selector("table.gaps")
+    page.screenshot(path=str(shots / "mine.png"), full_page=True)
+    page.goto(server + "/gap/2025/ZY-1.4.2-02/510202")
+    page.fill("form.measure textarea[name=text]", "修订专业建设指导委员会章程并召开审定会")
+    page.fill("form.measure input[name=due]", "2099-06-30")
+    page.click("form.measure button")
+    page.wait_for_selector("section.history li")
+    assert "修订专业建设指导委员会章程" in page.locator("section.history").inner_text()
+    page.screenshot(path=str(shots / "gap-measured.png"), full_page=True)
+    assert outside == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from api_fixtures import TOKENS, build_store, tokens
@@ -90,3 +91,45 @@ def test_docs_render_offline(app_client: TestClient) -> None:
     assert scripts and not [s for s in scripts if s.startswith(("http:", "https:", "//"))], scripts
     bundle = next(s for s in scripts if s.endswith(".js"))
     assert app_client.get(bundle).status_code == 200 and len(app_client.get(bundle).content) > 100_000
+
+
+def test_the_owner_records_a_measure_on_the_gaps_page_and_sees_it_in_the_history(
+    tmp_path: Path,
+) -> None:
+    """郑海波 (S0005) holds 教务处处长, which owns 2025/ZY-1.4.2-02/510202: the page shows him the
+    measure form; sent without the form's CSRF token it is refused; sent with it, the measure is in
+    the history. A teacher who owns nothing of it sees no form, and is refused if they post one."""
+    path = build_store(tmp_path)
+    owner = tokens(tmp_path)
+    extra = type(owner).from_env_text("teacher:s0005-secret:S0005")
+    owner._entries = [*owner._entries, *extra._entries]  # type: ignore[attr-defined]
+    with TestClient(create_app(path, Settings(tokens=owner))) as client:
+        signed_in(client, "s0005-secret")
+        gap = "2025/ZY-1.4.2-02/510202"
+        page = client.get(f"/gap/{gap}")
+        assert 'class="measure"' in page.text, page.text[-3000:]
+        form = {"text": "修订专业建设指导委员会章程并召开审定会", "due": "2099-06-30"}
+        forged = client.post(f"/gap/{gap}/measure", data={**form, "csrf": "0" * 64})
+        assert forged.status_code == 403
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]  # type: ignore[index]
+        sent = client.post(f"/gap/{gap}/measure", data={**form, "csrf": csrf})
+        assert sent.status_code == 200 and form["text"] in sent.text, sent.text[-2000:]
+        assert "郑海波 (S0005)" in sent.text
+        teacher = signed_in(client, TOKENS["teacher"])
+        assert teacher.get(f"/gap/{gap}").status_code == 403
+        csrf = re.search(r'name="csrf" value="([^"]+)"', teacher.get("/").text)[1]  # type: ignore[index]
+        refused = teacher.post(f"/gap/{gap}/measure", data={**form, "csrf": csrf})
+        assert refused.status_code in (403, 409) and 'class="error"' in refused.text
+
+
+def test_my_gaps_are_the_gaps_the_api_gives_the_same_token(app_client: TestClient) -> None:
+    teacher = signed_in(app_client, TOKENS["teacher"])
+    page = teacher.get("/mine")
+    shown = set(re.findall(r'href="/gap/([^"]+)" data-gap', page.text))
+    api = app_client.get(
+        "/gaps", params={"limit": 1000}, headers={"Authorization": f"Bearer {TOKENS['teacher']}"}
+    )
+    expected = {g["id"] for g in api.json()["items"] if g["severity"] != "closed"}
+    assert shown == expected and shown
+    office = signed_in(app_client, TOKENS["quality_office"])
+    assert len(re.findall(r"data-gap=", office.get("/mine").text)) > len(shown)
