@@ -97,13 +97,13 @@ def gap_rows(store: GraphStore, run_graph: URIRef, gap_id: str | None = None) ->
         suggested = r.get("suggested")
         out.append(
             GapRow(
-                id=str(r["id"]),
+                id=str(r.get("id", gap_id)),  # a bound id is written into the query (# bind: inline)
                 period=int(r["period"]),  # type: ignore[call-overload]
                 level=str(r.get("levelName", "")),
                 system=str(r.get("systemName", "")),
                 indicator=str(r.get("code", _tail(r["indicator"]))),
                 label=one_line(str(r.get("label", ""))),
-                subject=str(r["id"]).split("/", 2)[-1],
+                subject=str(r.get("id", gap_id)).split("/", 2)[-1],
                 severity=SEVERITY_KEYS.get(_tail(r["severity"]), "") if "severity" in r else "closed",
                 grade=grade_key(r["grade"]) if "grade" in r else "",
                 value=format_value(r.get("value"), unit) if "value" in r else "",  # type: ignore[arg-type]
