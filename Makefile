@@ -11,8 +11,9 @@ SERVE  ?= yes
 DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
 
 .PHONY: install system demo test test-fast lint sample bench bench-api clean
-# What the browser tests need from Debian: its Chromium (driven by Playwright) and CJK fonts
-SYSTEM_PACKAGES ?= chromium fonts-noto-cjk
+# What the browser tests and PDF reports need from Debian: its Chromium (driven by Playwright), CJK
+# fonts, and pdftotext (poppler-utils) to read a PDF back
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk poppler-utils
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +31,7 @@ system:
 	    || echo "could not install$$missing: the browser tests will be skipped"; \
 	fi
 
-demo: install
+demo: install system
 	rm -rf $(STORE)
 	$(BIN)/zhengai --store $(STORE) load data/matrix.csv data/sample/*.xlsx data/sample/预警规则.csv
 	$(BIN)/zhengai --store $(STORE) stats
@@ -54,6 +55,8 @@ demo: install
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
+	@echo "— The 专业 level's 自我诊改报告 (PDF, printed by Chromium) —"
+	$(BIN)/zhengai --store $(STORE) report --level 专业 -f pdf --out $(dir $(STORE))专业-自我诊改报告.pdf
 	@echo "Serving the dashboard on http://127.0.0.1:$(PORT)/ (sign in with the token demo-qo, or demo-t1005 for a teacher's view)"
 	@echo "and the API on http://127.0.0.1:$(PORT)/docs — Ctrl-C to stop (make demo SERVE=no skips this)"
 	@echo "Demo tokens (Authorization: Bearer …): $(DEMO_TOKENS)"

@@ -990,6 +990,39 @@ def _subscriptions(path: Path | None) -> list:  # type: ignore[type-arg]
     return delivery.load_subscriptions(file) if file else []
 
 
+@app.command()
+def report(
+    period: Annotated[int | None, typer.Option(help="Academic year (default: the latest diagnosed).")] = None,
+    level: Annotated[str | None, typer.Option(help="One level: 学校, 专业, 课程, 教师 or 学生.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only the gaps this unit owns (its name).")] = None,
+    subject: Annotated[str | None, typer.Option(help="One subject's code, e.g. 510201.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or xlsx.")] = "md",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: standard output for md).")
+    ] = None,
+) -> None:
+    """The 自我诊改报告 of a period: summary, heatmap, gaps with owners, measures and reviews, spiral."""
+    from zhengai import selfreport
+
+    if fmt not in selfreport.FORMATS:
+        raise _fail(
+            ZhengaiError(f"未知格式「{fmt}」", f"unknown format '{fmt}' ({', '.join(selfreport.FORMATS)})")
+        )
+    if out_file is None and fmt != "md":
+        raise _fail(ZhengaiError(f"{fmt} 报告需要 --out 文件", f"a {fmt} report needs --out FILE"))
+    try:
+        with _open() as store:
+            chosen = period if period is not None else _latest_period(store)
+            made = selfreport.build(store, chosen, level=level, unit=unit, subject=subject)
+        if out_file is None:
+            sys.stdout.write(selfreport.markdown(made) + "\n")
+            return
+        selfreport.write(made, fmt, out_file)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    out.print(f"✓ 已写入 / written {out_file}（{len(made.items)} 个问题 gaps）", highlight=False)
+
+
 @app.command("audit")
 def audit_(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or md.")] = "table",
