@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from zhengai import __version__
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, events, lifecycle, push, resources, subscriptions, web
+from . import endpoint, events, lifecycle, push, reports, resources, subscriptions, web
 from .service import Service, Settings
 
 STATUS = {
@@ -136,6 +136,7 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
     app.include_router(push.router)
     app.include_router(events.router)
     app.include_router(subscriptions.router)
+    app.include_router(reports.router)
     app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)
     app.include_router(endpoint.router)

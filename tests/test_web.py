@@ -133,3 +133,22 @@ def test_my_gaps_are_the_gaps_the_api_gives_the_same_token(app_client: TestClien
     assert shown == expected and shown
     office = signed_in(app_client, TOKENS["quality_office"])
     assert len(re.findall(r"data-gap=", office.get("/mine").text)) > len(shown)
+
+
+def test_get_reports_gives_each_format_to_the_office_and_refuses_a_teacher(app_client: TestClient) -> None:
+    office = {"Authorization": f"Bearer {TOKENS['quality_office']}"}
+    md = app_client.get("/reports", params={"period": 2025, "level": "专业"}, headers=office)
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "自我诊改报告" in md.text and "2025/ZY-" in md.text
+    xlsx = app_client.get("/reports", params={"period": 2025, "format": "xlsx"}, headers=office)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    teacher = {"Authorization": f"Bearer {TOKENS['teacher']}"}
+    assert app_client.get("/reports", headers=teacher).status_code == 403
+    assert app_client.get("/reports", params={"format": "docx"}, headers=office).status_code == 422
+    auditor = {"Authorization": f"Bearer {TOKENS['auditor']}"}
+    asked = {"period": 2025, "level": "学生"}
+    student = "2025/XS-2.3.10-01/202320201"  # a gap about one student: personal data
+    assert student in app_client.get("/reports", params=asked, headers=office).text
+    students = app_client.get("/reports", params=asked, headers=auditor)
+    assert students.status_code == 200 and "2025/XS-2.3.10-01/网络2301" in students.text
+    assert student not in students.text
