@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from zhengai import diagnosis, lifecycle, reports
+from zhengai import diagnosis, events, lifecycle, reports
 from zhengai.errors import ZhengaiError
 from zhengai.namespaces import LEVELS, SYSTEMS
 
@@ -59,7 +59,8 @@ TEXT = {
         "signed_in_as": "当前身份", "actions": "措施与复核", "rule": "责任规则", "units": "责任部门",
         "posts": "责任岗位", "holders": "在岗人", "measure": "改进措施", "due": "完成期限",
         "record_measure": "记录改进措施", "accept": "通过", "reject": "不通过", "reason": "理由",
-        "record_review": "记录复核", "mine": "我的问题", "overdue": "已逾期",
+        "record_review": "记录复核", "mine": "我的问题", "overdue": "已逾期", "live": "实时预警",
+        "live_note": "校园系统推送的数据一旦改变问题状态，即在此出现（无需刷新）。",
     },
     "en": {
         "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
@@ -74,6 +75,7 @@ TEXT = {
         "rule": "Rule", "units": "Units", "posts": "Posts", "holders": "Holders", "measure": "Improvement measure",
         "due": "Due", "record_measure": "Record the measure", "accept": "Accept", "reject": "Reject",
         "reason": "Reason", "record_review": "Record the review", "mine": "My gaps", "overdue": "overdue",
+        "live": "Live", "live_note": "Each change of a gap's state from pushed data appears here as it happens.",
     },
 }  # fmt: skip
 
@@ -368,3 +370,26 @@ def _all_gaps(svc: Service, who: Principal, period: int) -> list[dict[str, objec
         found += answer["items"]  # type: ignore[arg-type]
         cursor = answer.get("next_cursor")  # type: ignore[assignment]
     return found
+
+
+@router.get("/live")
+def live_page(request: Request, svc: ServiceDep) -> Response:
+    """New events (pushed data changing a gap) appear as they happen, without a reload."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    return _page(request, "live.html", {})
+
+
+@router.get("/live/stream")
+async def live_stream(
+    request: Request, svc: ServiceDep, after: Annotated[int | None, Query(ge=0)] = None
+) -> Response:
+    """GET /events for the signed-in page (an EventSource sends the cookie, not a header)."""
+    from .events import event_stream
+
+    who = _who(svc, request)
+    if who is None:
+        return Response(status_code=401)
+    start = after if after is not None else events.next_seq(svc.store) - 1  # from now on
+    return await event_stream(request, svc, who, request.headers.get("last-event-id"), start, True)

@@ -134,3 +134,23 @@ def test_the_owner_records_a_measure_and_sees_it_in_the_history(server: str, bro
     assert "修订专业建设指导委员会章程" in page.locator("section.history").inner_text()
     page.screenshot(path=str(shots / "gap-measured.png"), full_page=True)
     assert outside == []
+
+
+def test_a_pushed_red_value_appears_on_the_live_page_without_a_reload(
+    server: str, browser, shots: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    page, outside = page_for(browser, server)
+    sign_in(page, server, TOKENS["quality_office"])
+    page.click("text=实时预警")
+    page.wait_for_selector("ul#events", state="attached")
+    page.wait_for_timeout(500)  # the stream is open
+    item = {"indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%"}
+    sent = httpx.post(server + "/observations", json=item, timeout=30,
+                      headers={"Authorization": f"Bearer {TOKENS['quality_office']}"})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    shown = page.wait_for_selector("li.event[data-gap='2025/ZY-1.4.1-02/510202']")
+    assert "red" in shown.inner_text()
+    page.screenshot(path=str(shots / "live.png"), full_page=True)
+    assert outside == []
