@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from zhengai import diagnosis, events, lifecycle, reports
+from zhengai import charts, diagnosis, events, lifecycle, reports, spiral
 from zhengai.errors import ZhengaiError
 from zhengai.namespaces import LEVELS, SYSTEMS
 
@@ -60,7 +61,9 @@ TEXT = {
         "posts": "责任岗位", "holders": "在岗人", "measure": "改进措施", "due": "完成期限",
         "record_measure": "记录改进措施", "accept": "通过", "reject": "不通过", "reason": "理由",
         "record_review": "记录复核", "mine": "我的问题", "overdue": "已逾期", "live": "实时预警",
-        "live_note": "校园系统推送的数据一旦改变问题状态，即在此出现（无需刷新）。",
+        "live_note": "校园系统推送的数据一旦改变问题状态，即在此出现（无需刷新）。", "spiral": "诊改螺旋",
+        "open_gaps": "各层面未关闭问题", "count": "个", "closure_rate": "关闭率", "new": "新增",
+        "persisting": "持续", "closed": "关闭", "persisting_red": "持续的红色预警", "turn": "螺旋",
     },
     "en": {
         "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
@@ -76,6 +79,9 @@ TEXT = {
         "due": "Due", "record_measure": "Record the measure", "accept": "Accept", "reject": "Reject",
         "reason": "Reason", "record_review": "Record the review", "mine": "My gaps", "overdue": "overdue",
         "live": "Live", "live_note": "Each change of a gap's state from pushed data appears here as it happens.",
+        "spiral": "Spiral", "open_gaps": "Open gaps per level", "count": "gaps", "closure_rate": "closure rate",
+        "new": "new", "persisting": "persisting", "closed": "closed", "persisting_red": "Persisting red gaps",
+        "turn": "Turn",
     },
 }  # fmt: skip
 
@@ -393,3 +399,41 @@ async def live_stream(
         return Response(status_code=401)
     start = after if after is not None else events.next_seq(svc.store) - 1  # from now on
     return await event_stream(request, svc, who, request.headers.get("last-event-id"), start, True)
+
+
+@router.get("/spiral")
+def spiral_page(request: Request, svc: ServiceDep) -> Response:
+    """The 8字螺旋 over the years: the open gaps the caller may see per level, each year (a plot),
+    and for the quality office and auditors each turn's closure rate and the persisting red gaps."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    periods = sorted({r.period for r in svc.runs()})
+    turns = []
+    if who.sees_all_gaps:
+        for before, after in itertools.pairwise(periods):
+            turns.append(spiral.turn(svc.store, before, after))  # both diagnosed: reads only
+    return _page(request, "spiral.html", {"turns": turns, "periods": periods})
+
+
+@router.get("/spiral/chart.svg")
+def spiral_chart(request: Request, svc: ServiceDep) -> Response:
+    """The spiral page's plot: open gaps per level and year, among those the caller may see."""
+    who = _who(svc, request)
+    if who is None:
+        return Response(status_code=401)
+    periods = sorted({r.period for r in svc.runs()})
+    counts: dict[str, list[tuple[int, float | None]]] = {level: [] for level in LEVELS}
+    for period in periods:
+        summary = _summary(svc, who, svc.run_for(period))
+        for level in LEVELS:
+            counts[level].append(
+                (period, float(sum(sum(c.values()) for c in summary.get(level, {}).values())))
+            )
+    t = TEXT[_lang(request)]
+    svg = charts.lines(counts, title=t["open_gaps"], y_label=t["count"])
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )

@@ -154,3 +154,19 @@ def test_a_pushed_red_value_appears_on_the_live_page_without_a_reload(
     assert "red" in shown.inner_text()
     page.screenshot(path=str(shots / "live.png"), full_page=True)
     assert outside == []
+
+
+def test_the_spiral_page_plots_the_years_and_gives_the_closure_rate(
+    server: str, browser, shots: Path
+) -> None:  # type: ignore[no-untyped-def]
+    page, outside = page_for(browser, server)
+    sign_in(page, server, TOKENS["quality_office"])
+    page.click("text=诊改螺旋")
+    page.wait_for_selector("figure.chart img")
+    chart = page.request.get(server + "/spiral/chart.svg")  # with the page's cookie
+    assert chart.ok and chart.headers["content-type"].startswith("image/svg+xml") and b"<path" in chart.body()
+    page.wait_for_load_state("networkidle")
+    assert "2024 → 2025" in page.locator("section.turn h2").first.inner_text()
+    assert page.locator("strong.rate").first.inner_text().endswith("%")
+    page.screenshot(path=str(shots / "spiral.png"), full_page=True)
+    assert outside == []
