@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import itertools
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -64,6 +65,7 @@ TEXT = {
         "live_note": "校园系统推送的数据一旦改变问题状态，即在此出现（无需刷新）。", "spiral": "诊改螺旋",
         "open_gaps": "各层面未关闭问题", "count": "个", "closure_rate": "关闭率", "new": "新增",
         "persisting": "持续", "closed": "关闭", "persisting_red": "持续的红色预警", "turn": "螺旋",
+        "profile": "画像", "target": "目标值", "bottom": "底线值", "years": "各学年的值",
     },
     "en": {
         "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
@@ -81,7 +83,8 @@ TEXT = {
         "live": "Live", "live_note": "Each change of a gap's state from pushed data appears here as it happens.",
         "spiral": "Spiral", "open_gaps": "Open gaps per level", "count": "gaps", "closure_rate": "closure rate",
         "new": "new", "persisting": "persisting", "closed": "closed", "persisting_red": "Persisting red gaps",
-        "turn": "Turn",
+        "turn": "Turn", "profile": "Profile", "target": "target", "bottom": "bottom line",
+        "years": "Values by year",
     },
 }  # fmt: skip
 
@@ -432,6 +435,106 @@ def spiral_chart(request: Request, svc: ServiceDep) -> Response:
             )
     t = TEXT[_lang(request)]
     svg = charts.lines(counts, title=t["open_gaps"], y_label=t["count"])
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
+
+
+def _profile_subject(svc: Service, who: Principal, code: str) -> tuple[object, str | None]:
+    """The subject with this code, and why the caller may not see its profile (None: they may)."""
+    from zhengai.loading import build_lookup
+
+    found = build_lookup(svc.store, {code}).subjects.get(code, [])
+    if not found:
+        return None, "unknown"
+    subject = found[0][0]
+    if reports.is_personal(svc.store, subject) and not (who.role == "quality_office" or who.person == code):
+        return subject, "forbidden"
+    return subject, None
+
+
+def _profile_rows(svc: Service, subject: object) -> dict[str, dict[str, object]]:
+    """Indicator code → label, and (year, value, target, bottom line) per year, numbers only."""
+    from zhengai import query_registry
+
+    out: dict[str, dict[str, object]] = {}
+    for r in svc.store.select(query_registry.get("subject_profile").text, {"subject": subject}):  # type: ignore[dict-item]
+        entry = out.setdefault(str(r["code"]), {"label": str(r["label"]), "years": {}})
+        value = r["value"].toPython()  # type: ignore[union-attr]
+        number = (
+            None
+            if isinstance(value, bool)
+            else float(value)
+            if isinstance(value, int | float | Decimal)
+            else None
+        )
+        entry["years"][int(str(r["year"]))] = (  # type: ignore[index]
+            number, str(r["value"]),
+            float(str(r["targetValue"])) if "targetValue" in r else None,
+            float(str(r["bottomLine"])) if "bottomLine" in r else None,
+        )  # fmt: skip
+    for entry in out.values():  # a plot needs two years of numbers
+        entry["plot"] = sum(1 for v in entry["years"].values() if v[0] is not None) > 1  # type: ignore[attr-defined]
+    return out
+
+
+@router.get("/profile")
+def profile_page(
+    request: Request, svc: ServiceDep, subject: Annotated[str, Query(max_length=100)]
+) -> Response:
+    """A subject's 画像: each indicator over the years (a small plot with its target and bottom
+    line when it has them), and the subject's gaps in the latest run that the caller may see."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    node, refused = _profile_subject(svc, who, subject)
+    if refused == "unknown":
+        return _page(
+            request, "error.html", {"zh": f"未知对象「{subject}」", "en": f"unknown subject '{subject}'"}, 404
+        )
+    if refused:
+        return _page(
+            request, "error.html", {"zh": "无权查看此对象的画像", "en": "you may not see this profile"}, 403
+        )
+    rows = _profile_rows(svc, node)
+    gaps = []
+    if svc.runs():
+        run = svc.runs()[-1]
+        owners = resources._owners_for(svc, who, run.graph, None, False)
+        gaps = [r for r in svc.gap_rows(run.graph) if r.subject == subject and r.severity != "closed"
+                and resources._visible(who, r, owners.get(r.id))]  # fmt: skip
+    return _page(request, "profile.html", {"subject": subject, "rows": rows, "gaps": gaps, "quote": quote})
+
+
+@router.get("/profile/chart.svg")
+def profile_chart(
+    request: Request,
+    svc: ServiceDep,
+    subject: Annotated[str, Query(max_length=100)],
+    indicator: Annotated[str, Query(max_length=100)],
+) -> Response:
+    """One indicator of a subject over the years, with its target and bottom line."""
+    who = _who(svc, request)
+    if who is None:
+        return Response(status_code=401)
+    node, refused = _profile_subject(svc, who, subject)
+    if refused:
+        return Response(status_code=404 if refused == "unknown" else 403)
+    entry = _profile_rows(svc, node).get(indicator)
+    if entry is None:
+        return Response(status_code=404)
+    years = sorted(entry["years"].items())  # type: ignore[attr-defined]
+    t = TEXT[_lang(request)]
+    guides = {}
+    last = years[-1][1]
+    if last[2] is not None:
+        guides[t["target"]] = last[2]
+    if last[3] is not None:
+        guides[t["bottom"]] = last[3]
+    svg = charts.lines({indicator: [(y, v[0]) for y, v in years]}, title=str(entry["label"])[:40],
+                       guides=guides, size=(3.6, 2.0))  # fmt: skip
     return Response(
         svg,
         media_type="image/svg+xml",

@@ -170,3 +170,17 @@ def test_the_spiral_page_plots_the_years_and_gives_the_closure_rate(
     assert page.locator("strong.rate").first.inner_text().endswith("%")
     page.screenshot(path=str(shots / "spiral.png"), full_page=True)
     assert outside == []
+
+
+def test_a_majors_profile_plots_its_indicators_over_the_years(server: str, browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    page, outside = page_for(browser, server)
+    sign_in(page, server, TOKENS["quality_office"])
+    page.goto(server + "/gap/2025/ZY-1.1.1-02/510202")
+    page.click("dd a[href^='/profile']")
+    page.wait_for_selector("section.indicator[data-indicator='ZY-1.1.1-02'] img")
+    chart = page.request.get(server + "/profile/chart.svg?subject=510202&indicator=ZY-1.1.1-02")
+    assert chart.ok and b"<path" in chart.body()
+    assert "2025/ZY-1.1.1-02/510202" in page.locator("ul.profile-gaps").inner_text()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(shots / "profile.png"), full_page=True)
+    assert outside == []

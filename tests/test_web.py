@@ -152,3 +152,13 @@ def test_get_reports_gives_each_format_to_the_office_and_refuses_a_teacher(app_c
     students = app_client.get("/reports", params=asked, headers=auditor)
     assert students.status_code == 200 and "2025/XS-2.3.10-01/网络2301" in students.text
     assert student not in students.text
+
+
+def test_a_students_profile_is_personal_data(app_client: TestClient) -> None:
+    teacher = signed_in(app_client, TOKENS["teacher"])
+    assert teacher.get("/profile", params={"subject": "202320201"}).status_code == 403
+    assert teacher.get("/profile", params={"subject": "no-such"}).status_code == 404
+    office = signed_in(app_client, TOKENS["quality_office"])
+    assert office.get("/profile", params={"subject": "202320201"}).status_code == 200
+    major = office.get("/profile", params={"subject": "510202"})
+    assert major.status_code == 200 and 'data-indicator="ZY-1.1.1-02"' in major.text
