@@ -66,6 +66,7 @@ TEXT = {
         "open_gaps": "各层面未关闭问题", "count": "个", "closure_rate": "关闭率", "new": "新增",
         "persisting": "持续", "closed": "关闭", "persisting_red": "持续的红色预警", "turn": "螺旋",
         "profile": "画像", "target": "目标值", "bottom": "底线值", "years": "各学年的值",
+        "audit": "结构审计", "check": "检查", "findings": "发现", "node": "对象", "where": "出处",
     },
     "en": {
         "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
@@ -84,7 +85,8 @@ TEXT = {
         "spiral": "Spiral", "open_gaps": "Open gaps per level", "count": "gaps", "closure_rate": "closure rate",
         "new": "new", "persisting": "persisting", "closed": "closed", "persisting_red": "Persisting red gaps",
         "turn": "Turn", "profile": "Profile", "target": "target", "bottom": "bottom line",
-        "years": "Values by year",
+        "years": "Values by year", "audit": "Structural audit", "check": "Check", "findings": "Findings",
+        "node": "Node", "where": "Where",
     },
 }  # fmt: skip
 
@@ -539,4 +541,23 @@ def profile_chart(
         svg,
         media_type="image/svg+xml",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/structure")  # /audit is the API's
+def audit_page(
+    request: Request, svc: ServiceDep, check: Annotated[str | None, Query(max_length=60)] = None
+) -> Response:
+    """The structural audit for the auditor and the quality office: each check's count, and every
+    finding with the file, sheet and row it comes from."""
+    who = _who(svc, request)
+    if who is None:
+        return _signin_redirect(request)
+    try:
+        found = resources.audit(svc, who)
+    except ZhengaiError as exc:
+        return _page(request, "error.html", {"zh": exc.zh, "en": exc.en}, 403)
+    findings = [f for f in found["findings"] if check is None or f["check"] == check]  # type: ignore[union-attr]
+    return _page(
+        request, "audit.html", {"summary": found["summary"], "findings": findings[:1000], "check": check}
     )

@@ -19,7 +19,7 @@ pytestmark = [
 ]
 ENV = {
     "ZHENGAI_TOKENS": f"quality_office:{TOKENS['quality_office']}:S0013;teacher:{TOKENS['teacher']}:T1005;"
-    "teacher:s0005-secret:S0005"  # 郑海波, 教务处处长
+    f"teacher:s0005-secret:S0005;auditor:{TOKENS['auditor']}"  # S0005: 郑海波, 教务处处长
 }
 
 
@@ -183,4 +183,16 @@ def test_a_majors_profile_plots_its_indicators_over_the_years(server: str, brows
     assert "2025/ZY-1.1.1-02/510202" in page.locator("ul.profile-gaps").inner_text()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(shots / "profile.png"), full_page=True)
+    assert outside == []
+
+
+def test_the_auditor_reads_the_structural_audit(server: str, browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    page, outside = page_for(browser, server)
+    sign_in(page, server, TOKENS["auditor"])
+    page.click("text=结构审计")
+    page.wait_for_selector("table.audit-summary")
+    page.click("a[href='/structure?check=ExpiredPost']")
+    page.wait_for_selector("tr.finding")
+    assert page.locator("tr.finding").count() == 1 and "组织.xlsx" in page.locator("tr.finding").inner_text()
+    page.screenshot(path=str(shots / "audit.png"), full_page=True)
     assert outside == []

@@ -162,3 +162,13 @@ def test_a_students_profile_is_personal_data(app_client: TestClient) -> None:
     assert office.get("/profile", params={"subject": "202320201"}).status_code == 200
     major = office.get("/profile", params={"subject": "510202"})
     assert major.status_code == 200 and 'data-indicator="ZY-1.1.1-02"' in major.text
+
+
+def test_the_audit_page_is_for_the_auditor(app_client: TestClient) -> None:
+    auditor = signed_in(app_client, TOKENS["auditor"])
+    page = auditor.get("/structure")
+    assert page.status_code == 200 and "ExpiredPost" in page.text and "组织.xlsx" in page.text
+    one = auditor.get("/structure", params={"check": "ExpiredPost"})
+    assert one.text.count('class="finding') == 1
+    teacher = signed_in(app_client, TOKENS["teacher"])
+    assert teacher.get("/structure").status_code == 403
