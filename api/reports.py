@@ -50,7 +50,9 @@ async def report(
 
     def make() -> bytes:
         chosen = period if period is not None else svc.run_for(None).period
-        made = selfreport.build(svc.store, chosen, level=level, unit=unit, subject=subject)
+        made = selfreport.build(
+            svc.store, chosen, level=level or None, unit=unit or None, subject=subject or None
+        )
         if not who.sees_people:
             made = dataclasses.replace(made, items=[i for i in made.items if not i.row.personal])
         with tempfile.TemporaryDirectory(prefix="zhengai-report-") as folder:

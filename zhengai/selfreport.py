@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengai import assignment, diagnosis, lifecycle, ownership, reports, spiral
-from zhengai.errors import ZhengaiError
+from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.lifecycle.actions import KIND_ZH
 from zhengai.namespaces import LEVELS, SYSTEMS
 from zhengai.store import GraphStore
@@ -25,6 +25,12 @@ FORMATS = ("md", "html", "pdf", "xlsx")
 SEVERITY_ZH = {"red": "红色预警", "yellow": "黄色预警", "missing": "缺数据"}
 FILLS = {"red": "F8D0CC", "yellow": "FBEEC2", "missing": "E4E8EE"}
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+class ReportError(ZhengaiError):
+    """A report asked for with a choice that does not exist (a level, a format)."""
+
+    code = "bad_input"
 
 
 @dataclass
@@ -55,9 +61,9 @@ def build(
     """The report of ``period``'s latest run, for the whole school or one level, unit or subject."""
     info = diagnosis.latest_run(store, period)
     if info is None:
-        raise ZhengaiError(f"{period} 学年还没有诊断", f"{period} has not been diagnosed")
+        raise DiagnosisError(f"{period} 学年还没有诊断", f"{period} has not been diagnosed")
     if level is not None and level not in LEVELS:
-        raise ZhengaiError(
+        raise ReportError(
             f"未知层面「{level}」（{'、'.join(LEVELS)}）", f"unknown level '{level}' ({', '.join(LEVELS)})"
         )
     rows = [r for r in reports.gap_rows(store, info.graph) if r.severity != "closed"]
@@ -267,7 +273,7 @@ def pdf(report: Report, out: Path) -> None:
 
 def write(report: Report, fmt: str, out: Path) -> None:
     if fmt not in FORMATS:
-        raise ZhengaiError(
+        raise ReportError(
             f"未知格式「{fmt}」（{'、'.join(FORMATS)}）", f"unknown format '{fmt}' ({', '.join(FORMATS)})"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
