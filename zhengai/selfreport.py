@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ class Report:
     summary: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     turn: spiral.Turn | None = None
     made: str = ""
+    trend: dict[str, list[tuple[int, float | None]]] = field(
+        default_factory=dict
+    )  # level → open gaps per year
 
 
 def build(
@@ -85,9 +89,17 @@ def build(
         reports.summary(chosen),
         made=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    earlier = [r.period for r in diagnosis.runs(store) if r.period < period]
+    earlier = sorted({r.period for r in diagnosis.runs(store) if r.period < period})
     if earlier:
         report.turn = spiral.turn(store, max(earlier), period)
+    for year in [*earlier, period]:  # the open gaps in scope, per level, each year: the chart
+        run = diagnosis.latest_run(store, year)
+        open_rows = [r for r in reports.gap_rows(store, run.graph) if r.severity != "closed"] if run else []
+        owned = {o.id: o for o in assignment.owners(store, run.graph).values()} if run and unit else {}
+        for name in LEVELS if level is None else [level]:
+            count = sum(1 for r in open_rows if r.level == name and (subject is None or r.subject == subject)
+                        and (unit is None or ownership.owns(owned.get(r.id), unit=unit)))  # fmt: skip
+            report.trend.setdefault(name, []).append((year, float(count)))
     return report
 
 
@@ -213,8 +225,20 @@ section.red {{ border-color: #b3261e; }} section.yellow {{ border-color: #c98f00
 <h2>问题与责任人 Gaps and owners</h2>
 {blocks}
 <h2>螺旋 Spiral</h2><p>{e(_spiral_line(report))}</p>
+{_chart(report)}
 </body></html>
 """
+
+
+def _chart(report: Report) -> str:
+    """The open gaps per level over the years, as an SVG inside the page (it fetches nothing)."""
+    if not report.trend:
+        return ""
+    from zhengai import charts
+
+    svg = charts.lines(report.trend, title="各层面未关闭问题 / open gaps per level", y_label="个")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<p><img alt="open gaps per level" style="width:16cm" src="data:image/svg+xml;base64,{data}"></p>'
 
 
 def _worst(report: Report, level: str, system: str) -> str:
