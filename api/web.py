@@ -11,6 +11,7 @@ escalation chain, the rule's facts, and the lifecycle history).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import itertools
@@ -48,47 +49,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-TEXT = {
-    "zh": {
-        "title": "诊改知识图谱", "signin": "登录", "token": "令牌", "signout": "退出",
-        "heatmap": "问题热力图", "period": "学年", "level": "层面", "system": "体系", "red": "红色预警",
-        "yellow": "黄色预警", "missing": "缺数据", "change": "较上一学年", "gaps": "问题清单",
-        "value": "值", "standard": "标准", "owner": "责任人", "escalation": "上报链", "facts": "依据",
-        "history": "处理记录", "state": "状态", "none": "无", "next": "下一页", "previous": "上一页",
-        "wrong_token": "令牌无效", "expired": "表单已过期，请重新提交", "all": "全部",
-        "severity": "严重程度", "subject": "对象", "indicator": "指标", "grade": "档次",
-        "message": "说明", "no_run": "还没有诊断", "role": "角色", "english": "English", "chinese": "中文",
-        "signed_in_as": "当前身份", "actions": "措施与复核", "rule": "责任规则", "units": "责任部门",
-        "posts": "责任岗位", "holders": "在岗人", "measure": "改进措施", "due": "完成期限",
-        "record_measure": "记录改进措施", "accept": "通过", "reject": "不通过", "reason": "理由",
-        "record_review": "记录复核", "mine": "我的问题", "overdue": "已逾期", "live": "实时预警",
-        "live_note": "校园系统推送的数据一旦改变问题状态，即在此出现（无需刷新）。", "spiral": "诊改螺旋",
-        "open_gaps": "各层面未关闭问题", "count": "个", "closure_rate": "关闭率", "new": "新增",
-        "persisting": "持续", "closed": "关闭", "persisting_red": "持续的红色预警", "turn": "螺旋",
-        "profile": "画像", "target": "目标值", "bottom": "底线值", "years": "各学年的值",
-        "audit": "结构审计", "check": "检查", "findings": "发现", "node": "对象", "where": "出处",
-    },
-    "en": {
-        "title": "zhengai", "signin": "Sign in", "token": "Token", "signout": "Sign out",
-        "heatmap": "Gap heatmap", "period": "Year", "level": "Level", "system": "System", "red": "red",
-        "yellow": "yellow", "missing": "missing", "change": "vs the year before", "gaps": "Gaps",
-        "value": "Value", "standard": "Standard", "owner": "Owner", "escalation": "Escalation chain",
-        "facts": "Facts", "history": "History", "state": "State", "none": "none", "next": "Next",
-        "previous": "Previous", "wrong_token": "Unknown token", "expired": "The form expired; send it again",
-        "all": "all", "severity": "Severity", "subject": "Subject", "indicator": "Indicator", "grade": "Grade",
-        "message": "Message", "no_run": "Nothing diagnosed yet", "role": "Role", "english": "English",
-        "chinese": "中文", "signed_in_as": "Signed in as", "actions": "Measures and reviews",
-        "rule": "Rule", "units": "Units", "posts": "Posts", "holders": "Holders", "measure": "Improvement measure",
-        "due": "Due", "record_measure": "Record the measure", "accept": "Accept", "reject": "Reject",
-        "reason": "Reason", "record_review": "Record the review", "mine": "My gaps", "overdue": "overdue",
-        "live": "Live", "live_note": "Each change of a gap's state from pushed data appears here as it happens.",
-        "spiral": "Spiral", "open_gaps": "Open gaps per level", "count": "gaps", "closure_rate": "closure rate",
-        "new": "new", "persisting": "persisting", "closed": "closed", "persisting_red": "Persisting red gaps",
-        "turn": "Turn", "profile": "Profile", "target": "target", "bottom": "bottom line",
-        "years": "Values by year", "audit": "Structural audit", "check": "Check", "findings": "Findings",
-        "node": "Node", "where": "Where",
-    },
-}  # fmt: skip
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Every label of the pages in Chinese and English (``templates/labels.csv``: key, zh, en)."""
+    with (HERE / "templates" / "labels.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {lang: {r["key"]: r[lang] for r in rows} for lang in ("zh", "en")}
+
+
+TEXT = _labels()
 
 
 def _key(svc: Service) -> bytes:

@@ -59,6 +59,11 @@ def test_wheel_contains_package_data(tmp_path: Path) -> None:
         "zhengai/data/header_synonyms.csv",
         "zhengai/data/grade_scales.csv",
         "zhengai/data/sample/预警规则.csv",
+        "zhengai/api/templates/gap.html",
+        "zhengai/api/templates/labels.csv",
+        "zhengai/api/static/ui.css",
+        "zhengai/api/static/live.js",
+        "zhengai/queries/live_due_items.rq",
     ):
         assert expected in names, expected
 
