@@ -4,7 +4,8 @@
 
 Signs in as the quality office through the real app (in process, no network) and prints p50 and
 p95 of: the heatmap of the latest period, the first page of its busiest cell's gaps, and a gap's
-page. The first request of each (which fills the service's caches) is reported on its own.
+page. The first request of each (which fills the service's caches) is reported on its own; it
+comes ``--settle`` seconds after the service started (0: at once, before it has read anything).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--settle", type=float, default=3.0, help="Seconds between start and first page.")
     args = parser.parse_args()
     tokens = Tokens.from_env_text(f"quality_office:{TOKEN}")
     with tempfile.TemporaryDirectory():
@@ -56,6 +58,7 @@ def main() -> None:
             form = client.get("/signin")
             csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]  # type: ignore[index]
             client.post("/signin", data={"token": TOKEN, "csrf": csrf}, follow_redirects=False)
+            time.sleep(args.settle)  # a service that has been up a moment has read the latest run's rows
             cold, times, page = timed(client, "/", args.samples)
             show("heatmap", cold, times)
             cells = re.findall(
