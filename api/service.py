@@ -68,26 +68,26 @@ class Service:
             before=self.store.flush,
         )
         self.live = live.Live()  # what pushes reuse: the latest runs' standards, rows and labels
-        self.pushes = PushQueue(self)
-        # the latest run's rows, read before the first page asks for them (the heatmap's cost)
-        threading.Thread(target=self._warm, name="zhengai-warm", daemon=True).start()
         self.write_lock = threading.Lock()
         self._generation = 0
         self._cache: dict[tuple[object, ...], object] = {}
         self._cache_lock = threading.Lock()
         self._stop = threading.Event()
+        self.pushes = PushQueue(self)
         self.webhook_key = subscriptions.webhook_key(store_path)
         # webhooks from the TOML file and those registered over the API (POST /subscriptions)
         self._deliverer = threading.Thread(target=self._deliver, name="zhengai-webhooks", daemon=True)
         self._deliverer.start()
+        # the latest run's rows, read before the first page asks for them (the heatmap's cost)
+        threading.Thread(target=self._warm, name="zhengai-warm", daemon=True).start()
 
     def _warm(self) -> None:
         try:
             runs = self.runs()
             if runs:
                 self.gap_rows(runs[-1].graph)
-        except ZhengaiError:
-            pass  # a store being written: the first request reads them itself
+        except Exception:  # best effort (a store closed at once, say): the first request reads them
+            return
 
     def subscriptions(self) -> list[delivery.Subscription]:
         return [*self.settings.subscriptions, *subscriptions.registered(self.store, self.webhook_key)]
