@@ -106,7 +106,9 @@ def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     @app.exception_handler(ZhengaiError)
-    async def zhengai_error(_: Request, exc: ZhengaiError) -> JSONResponse:
+    async def zhengai_error(request: Request, exc: ZhengaiError) -> Response:
+        if web.is_page(request.url.path):  # a page's error is a page, in the reader's language
+            return web.error_page(request, exc.zh, exc.en, STATUS.get(exc.code, 500))
         body = _body(exc.code, exc.zh, exc.en, [p.as_dict() for p in exc.problems])
         if getattr(exc, "rule", None):  # a lifecycle refusal names the rule that refused it
             body["rule"] = exc.rule  # type: ignore[attr-defined]

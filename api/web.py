@@ -61,6 +61,18 @@ def _labels() -> dict[str, dict[str, str]]:
 TEXT = _labels()
 
 
+PAGES = ("/cell", "/mine", "/spiral", "/profile", "/structure", "/live", "/gap/")
+
+
+def is_page(path: str) -> bool:
+    """Whether a path is one of the pages (their errors are pages too, not the API's JSON)."""
+    return path == "/" or path.startswith(PAGES)
+
+
+def error_page(request: Request, zh: str, en: str, status: int) -> Response:
+    return _page(request, "error.html", {"zh": zh, "en": en}, status)
+
+
 def _key(svc: Service) -> bytes:
     return hmac.new(svc.webhook_key, b"zhengai-ui-csrf", hashlib.sha256).digest()
 

@@ -172,3 +172,15 @@ def test_the_audit_page_is_for_the_auditor(app_client: TestClient) -> None:
     assert one.text.count('class="finding') == 1
     teacher = signed_in(app_client, TOKENS["teacher"])
     assert teacher.get("/structure").status_code == 403
+
+
+def test_a_page_for_a_period_not_diagnosed_is_a_page_that_says_so(app_client: TestClient) -> None:
+    office = signed_in(app_client, TOKENS["quality_office"])
+    for url in ("/?period=2031", "/cell?period=2031&level=专业", "/mine?period=2031"):
+        page = office.get(url)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html"), url
+        assert "2031 学年还没有诊断" in page.text
+    api = app_client.get(
+        "/gaps", params={"period": 2031}, headers={"Authorization": f"Bearer {TOKENS['quality_office']}"}
+    )
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
