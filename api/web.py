@@ -73,6 +73,15 @@ def error_page(request: Request, zh: str, en: str, status: int) -> Response:
     return _page(request, "error.html", {"zh": zh, "en": en}, status)
 
 
+def _svg(svg: str) -> Response:
+    """A chart: an image of its own (the page's CSP would block the styles of an inline SVG)."""
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
+
+
 def _key(svc: Service) -> bytes:
     return hmac.new(svc.webhook_key, b"zhengai-ui-csrf", hashlib.sha256).digest()
 
@@ -256,9 +265,7 @@ def gap_page(request: Request, svc: ServiceDep, gap_id: str) -> Response:
     try:
         found = resources.gap(svc, who, gap_id)
     except ZhengaiError as exc:
-        return _page(
-            request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 404
-        )
+        return error_page(request, exc.zh, exc.en, 403 if exc.code == "forbidden" else 404)
     history = lifecycle.history(svc.store, gap_id).as_dict()
     open_gap = found["severity"] != "closed" and history["state"] not in (
         "closed-by-review",
@@ -323,18 +330,16 @@ def _act(request: Request, svc: Service, gap_id: str, csrf: str, act) -> Respons
     if who is None:
         return _signin_redirect(request)
     if not hmac.compare_digest(csrf, csrf_for(svc, request.cookies.get(SESSION, ""))):
-        return _page(request, "error.html", {"zh": TEXT["zh"]["expired"], "en": TEXT["en"]["expired"]}, 403)
+        return error_page(request, TEXT["zh"]["expired"], TEXT["en"]["expired"], 403)
     parts = gap_id.split("/", 2)
     if len(parts) != 3 or not parts[0].isdigit():
-        return _page(request, "error.html", {"zh": f"没有问题「{gap_id}」", "en": f"no gap '{gap_id}'"}, 404)
+        return error_page(request, f"没有问题「{gap_id}」", f"no gap '{gap_id}'", 404)
     try:
         act(who, int(parts[0]), parts[1], parts[2])
     except ValueError as exc:
-        return _page(request, "error.html", {"zh": f"日期有误：{exc}", "en": f"bad date: {exc}"}, 422)
+        return error_page(request, f"日期有误：{exc}", f"bad date: {exc}", 422)
     except ZhengaiError as exc:
-        return _page(
-            request, "error.html", {"zh": exc.zh, "en": exc.en}, 403 if exc.code == "forbidden" else 409
-        )
+        return error_page(request, exc.zh, exc.en, 403 if exc.code == "forbidden" else 409)
     return RedirectResponse(f"/gap/{quote(gap_id)}", status_code=303)
 
 
@@ -419,11 +424,7 @@ def spiral_chart(request: Request, svc: ServiceDep) -> Response:
             )
     t = TEXT[_lang(request)]
     svg = charts.lines(counts, title=t["open_gaps"], y_label=t["count"])
-    return Response(
-        svg,
-        media_type="image/svg+xml",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
-    )
+    return _svg(svg)
 
 
 def _profile_subject(svc: Service, who: Principal, code: str) -> tuple[object, str | None]:
@@ -475,13 +476,9 @@ def profile_page(
         return _signin_redirect(request)
     node, refused = _profile_subject(svc, who, subject)
     if refused == "unknown":
-        return _page(
-            request, "error.html", {"zh": f"未知对象「{subject}」", "en": f"unknown subject '{subject}'"}, 404
-        )
+        return error_page(request, f"未知对象「{subject}」", f"unknown subject '{subject}'", 404)
     if refused:
-        return _page(
-            request, "error.html", {"zh": "无权查看此对象的画像", "en": "you may not see this profile"}, 403
-        )
+        return error_page(request, "无权查看此对象的画像", "you may not see this profile", 403)
     rows = _profile_rows(svc, node)
     gaps = []
     if svc.runs():
@@ -519,11 +516,7 @@ def profile_chart(
         guides[t["bottom"]] = last[3]
     svg = charts.lines({indicator: [(y, v[0]) for y, v in years]}, title=str(entry["label"])[:40],
                        guides=guides, size=(3.6, 2.0))  # fmt: skip
-    return Response(
-        svg,
-        media_type="image/svg+xml",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
-    )
+    return _svg(svg)
 
 
 @router.get("/structure")  # /audit is the API's
@@ -538,7 +531,7 @@ def audit_page(
     try:
         found = resources.audit(svc, who)
     except ZhengaiError as exc:
-        return _page(request, "error.html", {"zh": exc.zh, "en": exc.en}, 403)
+        return error_page(request, exc.zh, exc.en, 403)
     findings = [f for f in found["findings"] if check is None or f["check"] == check]  # type: ignore[union-attr]
     return _page(
         request, "audit.html", {"summary": found["summary"], "findings": findings[:1000], "check": check}

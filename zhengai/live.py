@@ -173,12 +173,13 @@ def _term(node: Node | None) -> object:
     return to_ox(Literal(str(node)) if isinstance(node, BNode) else node)  # type: ignore[arg-type]
 
 
-def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = None) -> list[Change]:
+def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = None) -> list[Change] | None:
     """Re-check the pushed (indicator, subject) ``pairs`` in ``period``'s latest run and store
-    what changed (see the module). ``live`` keeps what the next re-check can reuse."""
+    what changed (see the module); None when the period has no run yet. ``live`` keeps what the
+    next re-check can reuse."""
     info = diagnosis.latest_run(store, period)
     if info is None:
-        return []
+        return None
     ctx = (live or Live()).context(store, info)
     results, due = _validate(store, ctx, pairs)
     fresh = {g.id: g for g in diagnosis._gaps(results, ctx.compiled, ctx.run_id, None, ctx.shape_of)}

@@ -321,15 +321,15 @@ def _commit(store: GraphStore, group: list[_Prepared], context: live.Live | None
                 pairs = by_period.setdefault(period, {})
                 pairs.setdefault(g.value(node, ZG.indicator), set()).add(g.value(node, ZG.subject))  # type: ignore[arg-type]
                 periods_of.setdefault(n, set()).add(period)
-    from zhengai import diagnosis
 
     found: list[live.Change] = []
     undiagnosed: set[int] = set()
     for period, pairs in sorted(by_period.items()):
-        if diagnosis.latest_run(store, period) is None:
+        changed = live.recheck(store, period, pairs, context)
+        if changed is None:
             undiagnosed.add(period)  # the value is kept; the period's first diagnose counts it
-            continue
-        found += live.recheck(store, period, pairs, context)
+        else:
+            found += changed
     for n, prepared in enumerate(group):
         written = set(prepared.out.written)
         prepared.out.changes = [c for c in found if c.id in written]

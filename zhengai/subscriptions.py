@@ -47,6 +47,11 @@ def secret_for(key: bytes, name: str) -> str:
     return hmac.new(key, f"subscription:{name}".encode(), hashlib.sha256).hexdigest()
 
 
+def node_of(name: str) -> URIRef:
+    """A registered subscription's node: named by its (unique) name."""
+    return iri("subscription", hashlib.sha256(name.encode()).hexdigest()[:24])
+
+
 def registered(store: GraphStore, key: bytes) -> list[Subscription]:
     """Every registered subscription, with its derived secret."""
     out = []
@@ -67,7 +72,7 @@ def register(
     now: dt.datetime | None = None,
 ) -> tuple[Subscription, str]:
     """Keep a new subscription; it and the secret its deliveries are signed with."""
-    node = iri("subscription", hashlib.sha256(name.encode()).hexdigest()[:24])
+    node = node_of(name)
     g = Graph()
     g.add((node, RDF.type, ZG.Subscription))
     g.add((node, ZG.subscriptionName, Literal(name)))
@@ -89,7 +94,7 @@ def register(
 
 def remove(store: GraphStore, name: str) -> bool:
     """Forget a registered subscription; whether there was one."""
-    node = iri("subscription", hashlib.sha256(name.encode()).hexdigest()[:24])
+    node = node_of(name)
     g = Graph()
     for r in store.select(query_registry.get("subscriptions").text):
         if str(r["name"]) == name:
@@ -107,7 +112,3 @@ def remove(store: GraphStore, name: str) -> bool:
         return False
     store.change_graph(SUBSCRIPTIONS_GRAPH, g, Graph())
     return True
-
-
-def node_of(name: str) -> URIRef:
-    return iri("subscription", hashlib.sha256(name.encode()).hexdigest()[:24])
