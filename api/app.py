@@ -53,7 +53,7 @@ def _body(code: str, zh: str, en: str, problems: list[dict[str, object]] | None 
     return {"code": code, "zh": zh, "en": en, "problems": problems or []}
 
 
-def create_app(store_path: Path, settings: Settings | None = None) -> FastAPI:
+def create_app(store_path: Path | str, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from zhengai.errors import QueryError, ZhengaiError
+from zhengai.errors import QueryError, StoreTimeout, ZhengaiError
+from zhengai.store import RemoteStore
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RESULT_FORMATS = {
@@ -96,9 +97,10 @@ def _too_many(limit: int) -> tuple[str, str, str, str]:
     )
 
 
-def execute(store: ox.Store, job: Job) -> tuple[str, ...] | tuple[str, bytes]:
+def execute(
+    store: ox.Store | RemoteStore, job: Job, **options: object
+) -> tuple[str, ...] | tuple[str, bytes]:
     """Run one job; return ("ok", body) or ("error", code, zh, en)."""
-    options: dict[str, object] = {}
     if job.default_graph is None:
         options["use_default_graph_as_union"] = True
     else:
@@ -281,6 +283,47 @@ class QueryPool:
                 self._idle.get_nowait().stop()
             except queue.Empty:
                 return
+
+
+class RemoteQueryPool:
+    """Queries for a remote store: sent to the SPARQL server, at most ``size`` at once, each under
+    the time limit (the request is dropped when it passes it; start the server with its own query
+    timeout, e.g. ``oxigraph serve --timeout-s``, so that it stops the evaluation too)."""
+
+    def __init__(
+        self, store: RemoteStore, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000
+    ) -> None:
+        self.store, self.timeout, self.row_limit = store, timeout, row_limit
+        self._slots = threading.BoundedSemaphore(max(1, size))
+
+    def refresh(self) -> None:
+        """Nothing to reopen: the server always answers from its latest state."""
+
+    def run(self, job: Job) -> bytes:
+        started = time.monotonic()
+        if not self._slots.acquire(timeout=self.timeout):
+            raise QueryBusy(
+                f"查询在 {self.timeout:g} 秒内都在排队，请稍后再试",
+                f"every query slot stayed busy for {self.timeout:g} s; try again later",
+            )
+        try:
+            left = max(0.1, self.timeout - (time.monotonic() - started))
+            try:
+                answer = execute(self.store, job, timeout=left)
+            except StoreTimeout:
+                raise QueryTimeout(
+                    f"查询超过 {self.timeout:g} 秒的时限，已停止",
+                    f"the query ran past its time limit of {self.timeout:g} s and was stopped",
+                ) from None
+        finally:
+            self._slots.release()
+        if answer[0] == "ok":
+            return answer[1]  # type: ignore[return-value]
+        _, code, zh, en = answer
+        raise {QueryTooLarge.code: QueryTooLarge}.get(code, QueryError)(zh, en)
+
+    def close(self) -> None:
+        """The store's connections close with the store."""
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ from zhengai import (
     subscriptions,
 )
 from zhengai.errors import DiagnosisError, ZhengaiError
-from zhengai.store import OxigraphStore
+from zhengai.store import OxigraphStore, RemoteStore, open_store
 
-from .query_workers import QueryPool
+from .query_workers import QueryPool, RemoteQueryPool
 from .roles import Principal, Tokens
 from .uploads import Limits
 
@@ -56,17 +56,23 @@ class Settings:
 
 
 class Service:
-    def __init__(self, store_path: Path, settings: Settings) -> None:
+    def __init__(self, store_location: Path | str, settings: Settings) -> None:
         self.settings = settings
-        self.store = OxigraphStore(store_path)
+        self.store: OxigraphStore | RemoteStore = open_store(store_location)
         self.store.flush()
-        self.pool = QueryPool(
-            store_path,
-            settings.query_workers,
-            settings.query_timeout,
-            settings.row_limit,
-            before=self.store.flush,
-        )
+        self.pool: QueryPool | RemoteQueryPool
+        if isinstance(self.store, RemoteStore):
+            self.pool = RemoteQueryPool(
+                self.store, settings.query_workers, settings.query_timeout, settings.row_limit
+            )
+        else:
+            self.pool = QueryPool(
+                Path(store_location),
+                settings.query_workers,
+                settings.query_timeout,
+                settings.row_limit,
+                before=self.store.flush,
+            )
         self.live = live.Live()  # what pushes reuse: the latest runs' standards, rows and labels
         self.write_lock = threading.Lock()
         self._generation = 0
@@ -74,7 +80,7 @@ class Service:
         self._cache_lock = threading.Lock()
         self._stop = threading.Event()
         self.pushes = PushQueue(self)
-        self.webhook_key = subscriptions.webhook_key(store_path)
+        self.webhook_key = subscriptions.webhook_key(store_location)
         # webhooks from the TOML file and those registered over the API (POST /subscriptions)
         self._deliverer = threading.Thread(target=self._deliver, name="zhengai-webhooks", daemon=True)
         self._deliverer.start()

@@ -35,7 +35,7 @@ from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.lifecycle import commands as lifecycle_commands
 from zhengai.loading import KINDS, batch_order, load_file
 from zhengai.namespaces import GRAPH_BASE, LEVELS
-from zhengai.store import OxigraphStore, store_path
+from zhengai.store import GraphStore, OxigraphStore, open_store, store_location
 from zhengai.views import render_term, stats_tables
 
 app = typer.Typer(
@@ -52,11 +52,11 @@ EXIT_OK, EXIT_GAPS, EXIT_ERROR = 0, 1, 2
 
 
 class State:
-    store_location: Path | None = None
+    store_location: str | None = None
 
 
-def _open() -> OxigraphStore:
-    return OxigraphStore(store_path(State.store_location))
+def _open() -> GraphStore:
+    return open_store(State.store_location)
 
 
 def _fail(exc: ZhengaiError) -> typer.Exit:
@@ -73,8 +73,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     store: Annotated[
-        Path | None,
-        typer.Option("--store", envvar="ZHENGAI_STORE", help="Store directory (default .zhengai/store)."),
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="ZHENGAI_STORE",
+            help="Store directory (default .zhengai/store), or a SPARQL 1.1 server's URL (http://…).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -335,6 +339,11 @@ def compact() -> None:
     try:
         with _open() as store:
             started = time.perf_counter()
+            if not isinstance(store, OxigraphStore):
+                raise ZhengaiError(
+                    "远程 SPARQL 服务器自行管理其存储，zhengai 不压缩它",
+                    "A remote SPARQL server manages its own storage; zhengai does not compact it",
+                )
             store.compact()
     except ZhengaiError as exc:
         raise _fail(exc) from None
@@ -959,7 +968,7 @@ def serve(
     from zhengai.api.service import Settings
     from zhengai.api.uploads import Limits
 
-    path = store_path(State.store_location)
+    path = store_location(State.store_location)
     try:
         configured = Tokens.configured(tokens)
         hooks = _subscriptions(subscriptions)

@@ -113,6 +113,12 @@ class QueryError(ZhengaiError):
     code = "bad_query"
 
 
+class StoreTimeout(QueryError):
+    """A remote store gave no answer in time."""
+
+    code = "query_timeout"
+
+
 class DiagnosisError(ZhengaiError):
     """A diagnosis cannot run: nothing to diagnose, or an unknown period, run or gap."""
 

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -24,18 +25,25 @@ from rdflib.namespace import PROV, RDF, XSD
 from zhengai import query_registry
 from zhengai.delivery import Subscription
 from zhengai.namespaces import ZG, graph, iri
-from zhengai.store import GraphStore
+from zhengai.store import GraphStore, is_remote
 
 SUBSCRIPTIONS_GRAPH = graph("subscriptions")
 SCOPES = ("unit", "post", "person", "role")
 
 
-def webhook_key(store_path: Path) -> bytes:
-    """The server's webhook key: ``ZHENGAI_WEBHOOK_KEY``, else the key file beside the store."""
+def webhook_key(store_path: Path | str) -> bytes:
+    """The server's webhook key: ``ZHENGAI_WEBHOOK_KEY``, else the key file beside the store (for
+    a remote store, in ``.zhengai/``, named after its URL: set the variable when several API
+    servers share one SPARQL server)."""
     given = os.environ.get("ZHENGAI_WEBHOOK_KEY")
     if given:
         return given.encode()
-    path = Path(f"{store_path}.webhook-key")
+    if is_remote(str(store_path)):
+        folder = Path(".zhengai")
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{re.sub(r'[^A-Za-z0-9.-]+', '_', str(store_path))}.webhook-key"
+    else:
+        path = Path(f"{store_path}.webhook-key")
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -1,0 +1,101 @@
+"""The store: one RDF dataset with a named graph per source, behind a small interface.
+
+``GraphStore`` is what every caller uses. ``OxigraphStore`` (``embedded``) is the default, an
+on-disk pyoxigraph dataset; ``RemoteStore`` (``remote``) speaks SPARQL 1.1 Query, Update and the
+Graph Store HTTP Protocol to a server (Oxigraph server, Virtuoso) that can hold a region's
+colleges. ``open_store`` picks one from the ``--store`` value: a directory or an http(s) URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from rdflib import Graph, URIRef
+from rdflib.term import Node
+
+from .base import (
+    INLINE_DIRECTIVE,
+    ONTOLOGY_GRAPH,
+    UNION_DIRECTIVE,
+    VALUES_DIRECTIVE,
+    Row,
+    SparqlStore,
+    Triple,
+    rdf_format_for,
+)
+from .embedded import OxigraphStore
+from .remote import RemoteStore, is_remote
+from .terms import XSD_STRING, from_ox, to_ox
+
+DEFAULT_STORE = Path(".zhengai") / "store"
+
+__all__ = [
+    "DEFAULT_STORE",
+    "INLINE_DIRECTIVE",
+    "ONTOLOGY_GRAPH",
+    "UNION_DIRECTIVE",
+    "VALUES_DIRECTIVE",
+    "XSD_STRING",
+    "GraphStore",
+    "OxigraphStore",
+    "RemoteStore",
+    "Row",
+    "SparqlStore",
+    "Triple",
+    "from_ox",
+    "is_remote",
+    "open_store",
+    "rdf_format_for",
+    "store_location",
+    "store_path",
+    "to_ox",
+]
+
+
+class GraphStore(Protocol):
+    """What the rest of zhengai needs from a store."""
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def add_graphs(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def drop_graph(self, name: URIRef) -> None: ...
+    def add_large_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
+    def extend_graph(self, name: URIRef, body: Iterable[Triple], record: Graph) -> None: ...
+    def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None: ...
+    def change_graphs(self, changes: Mapping[URIRef, tuple[Graph, Graph]]) -> None: ...
+    def insert(self, graphs: Mapping[URIRef, Graph]) -> None: ...
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]: ...
+    def select_table(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]: ...
+    def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool: ...
+    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph: ...
+    def named_graphs(self) -> list[URIRef]: ...
+    def graph(self, name: URIRef) -> Graph: ...
+    def quad_count(self) -> int: ...
+    def export(self, path: Path) -> int: ...
+    def import_dataset(self, path: Path) -> int: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def store_location(cli_value: str | os.PathLike[str] | None = None) -> str:
+    """The store location as given: the CLI flag, else ``ZHENGAI_STORE``, else ``.zhengai/store``."""
+    if cli_value:
+        return str(cli_value)
+    return os.environ.get("ZHENGAI_STORE") or str(DEFAULT_STORE)
+
+
+def store_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """The embedded store's directory (see ``store_location`` for a location that may be a URL)."""
+    return Path(store_location(cli_value))
+
+
+def open_store(location: str | os.PathLike[str] | None = None) -> OxigraphStore | RemoteStore:
+    """The store at ``location``: a remote SPARQL server for an http(s) URL, else a directory."""
+    where = store_location(location)
+    if is_remote(where):
+        return RemoteStore(where)
+    return OxigraphStore(Path(where))
