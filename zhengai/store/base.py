@@ -8,7 +8,7 @@ embedded store and a remote SPARQL server give the same answers to the same call
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +20,7 @@ from zhengai.namespaces import GRAPH_BASE, graph
 from zhengai.resources import ontology_turtle
 from zhengai.sparql_text import bind_inline, bind_values
 
-from .terms import OxTerm, from_ox, to_ox
+from .terms import OxTerm, from_ox, ntriples, to_ox
 
 ONTOLOGY_GRAPH = graph("ontology")
 ONTOLOGY_DIGEST = URIRef("https://w3id.org/zhengai/ont#sha256")
@@ -37,12 +37,13 @@ VALUES_DIRECTIVE = "# bind: values"
 INLINE_DIRECTIVE = "# bind: inline"  # parameters written into the WHERE clause (sparql_text.bind_inline)
 
 
-def data_block(verb: str, target: URIRef, content: Graph) -> list[str]:
+def data_block(
+    verb: str, target: URIRef, content: Graph, convert: Callable[[Node], OxTerm] = to_ox
+) -> list[str]:
     """``INSERT DATA`` / ``DELETE DATA`` of ``content`` in graph ``target`` (nothing when empty)."""
     if not len(content):
         return []
-    data = content.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    return [f"{verb} DATA {{ GRAPH <{target}> {{\n{data}}} }}"]
+    return [f"{verb} DATA {{ GRAPH <{target}> {{\n{ntriples(content, convert)}}} }}"]
 
 
 def check_graph_iri(target: URIRef) -> None:
@@ -89,6 +90,9 @@ class SparqlStore:
     """The writes and reads both stores share. Subclasses run the update text and the queries."""
 
     substitutions = True  # the store takes SEP-0007 substitutions (else parameters become VALUES)
+    # how terms go to the store and come back (a remote store writes blank nodes as skolem IRIs)
+    term_in: Callable[[Node], OxTerm] = staticmethod(to_ox)
+    term_out: Callable[[object], Node] = staticmethod(from_ox)
 
     # -- what a subclass provides ----------------------------------------------------------------
 
@@ -124,7 +128,7 @@ class SparqlStore:
             except ValueError as exc:
                 raise write_failed(exc) from exc
             parts.append(f"DROP SILENT GRAPH <{target}>")
-            parts.extend(data_block("INSERT", target, content))
+            parts.extend(data_block("INSERT", target, content, self.term_in))
         self._update(parts)
 
     def change_graph(self, name: URIRef, remove: Graph, add: Graph) -> None:
@@ -136,7 +140,10 @@ class SparqlStore:
         parts = []
         for name, (remove, add) in changes.items():
             check_graph_iri(name)
-            parts += [*data_block("DELETE", name, remove), *data_block("INSERT", name, add)]
+            parts += [
+                *data_block("DELETE", name, remove, self.term_in),
+                *data_block("INSERT", name, add, self.term_in),
+            ]
         self._update(parts)
 
     def insert(self, graphs: Mapping[URIRef, Graph]) -> None:
@@ -144,7 +151,7 @@ class SparqlStore:
         parts = []
         for name, content in graphs.items():
             check_graph_iri(name)
-            parts.extend(data_block("INSERT", name, content))
+            parts.extend(data_block("INSERT", name, content, self.term_in))
         self._update(parts)
 
     def ensure_ontology(self) -> None:
@@ -186,7 +193,7 @@ class SparqlStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
-        terms = {k: to_ox(v) for k, v in (bindings or {}).items()}
+        terms = {k: self.term_in(v) for k, v in (bindings or {}).items()}
         substitutions = None
         constants = terms and not any(isinstance(t, ox.BlankNode) for t in terms.values())
         if constants and INLINE_DIRECTIVE in sparql:
@@ -222,7 +229,7 @@ class SparqlStore:
                 if value is not None:
                     term = seen.get(value)
                     if term is None:
-                        term = seen[value] = from_ox(value)
+                        term = seen[value] = self.term_out(value)
                     row[name] = term
             rows.append(row)
         return names, rows
@@ -241,7 +248,7 @@ class SparqlStore:
             )
         g = Graph()
         for t in result:
-            g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+            g.add((self.term_out(t.subject), self.term_out(t.predicate), self.term_out(t.object)))
         return g
 
     def quads(self) -> Iterator[tuple[Node, Node, Node, Node | None]]:
