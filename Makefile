@@ -12,8 +12,9 @@ DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-rea
 
 .PHONY: install system demo test test-fast lint sample bench bench-api clean
 # What the browser tests and PDF reports need from Debian: its Chromium (driven by Playwright), CJK
-# fonts, and pdftotext (poppler-utils) to read a PDF back
-SYSTEM_PACKAGES ?= chromium fonts-noto-cjk poppler-utils
+# fonts, pdftotext (poppler-utils) to read a PDF back, and Virtuoso (a second SPARQL server for the
+# remote-store tests)
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk poppler-utils virtuoso-opensource
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

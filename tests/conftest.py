@@ -121,3 +121,41 @@ def generated_store(folder: Path, **sizes: int) -> OxigraphStore:
     for path, kind in batch_order(paths, None):
         load_file(store, path, kind)
     return store
+
+
+# -- every kind of store: the embedded one and real SPARQL servers (tests/sparql_servers.py) -------
+
+STORE_KINDS = ("embedded", "oxigraph", "virtuoso")
+
+
+@pytest.fixture(scope="session")
+def sparql_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The servers started so far this session, by kind (each started on first use, stopped at end)."""
+    started: dict[str, object] = {}
+    yield started
+    for server in started.values():
+        server.stop()  # type: ignore[attr-defined]
+
+
+def sparql_server(kind: str, servers: dict[str, object], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import sparql_servers
+
+    if not sparql_servers.available(kind):
+        pytest.skip(f"{kind} is not installed (make system installs it)")
+    if kind not in servers:
+        servers[kind] = sparql_servers.KINDS[kind](tmp_path_factory.mktemp(kind)).start()
+    server = servers[kind]
+    server.clear()
+    return server
+
+
+@pytest.fixture(params=STORE_KINDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path, sparql_servers, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """An empty store of each kind (a remote one: a real server, its zhengai graphs dropped)."""
+    if request.param == "embedded":
+        with OxigraphStore(tmp_path / "store") as s:
+            yield s
+        return
+    server = sparql_server(request.param, sparql_servers, tmp_path_factory)
+    with server.store() as s:
+        yield s

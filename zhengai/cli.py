@@ -1072,4 +1072,7 @@ def audit_(
 lifecycle_commands.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    # run the imported module's app, not this copy's: the lifecycle commands read zhengai.cli.State
+    from zhengai.cli import app as imported
+
+    imported()

@@ -70,7 +70,9 @@ def bind_values(query: str, bindings: Mapping[str, ox.NamedNode | ox.BlankNode |
     return f"{query[:at]} VALUES ({names}) {{ ({values}) }}{query[at:]}"
 
 
-_ROWS_MARKER = re.compile(r"^[ \t]*#[ \t]*values[ \t]*\((?P<names>(?:[ \t]*\?\w+)+)[ \t]*\)[ \t]*$", re.MULTILINE)
+_ROWS_MARKER = re.compile(
+    r"^[ \t]*#[ \t]*values[ \t]*\((?P<names>(?:[ \t]*\?\w+)+)[ \t]*\)[ \t]*$", re.MULTILINE
+)
 
 
 def bind_rows(query: str, rows: Sequence[Sequence[ox.NamedNode | ox.Literal | None]]) -> str:
@@ -105,3 +107,47 @@ def bind_inline(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
             out += [query[last : m.start()], str(bindings[m.group()[1:]])]
             last = m.end()
     return "".join([*out, query[last:]])
+
+
+def _group_end(query: str, start: int) -> int:
+    """The offset of the ``}`` that closes the group opened just before ``start``."""
+    covered = [(m.start(), m.end()) for m in TOKEN.finditer(query, start) if m.lastgroup != "word"]
+    depth, at, spans = 1, start, iter(covered)
+    span = next(spans, None)
+    while at < len(query):
+        while span is not None and span[1] <= at:
+            span = next(spans, None)
+        if span is not None and span[0] <= at < span[1]:
+            at = span[1]
+            continue
+        if query[at] == "{":
+            depth += 1
+        elif query[at] == "}":
+            depth -= 1
+            if depth == 0:
+                return at
+        at += 1
+    raise ValueError("the query's WHERE group is not closed")
+
+
+def bind_constants(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with each bound variable written as its term inside the WHERE group (as SEP-0007
+    substitution does, subqueries and FILTER NOT EXISTS included), and bound to the same term by a
+    BIND closing the group, so that it is still projected, grouped and ordered by.
+
+    For a SPARQL server, which takes no substitutions. A VALUES block is not the same there: a
+    server may evaluate an OPTIONAL { GRAPH ?g … } as if ?g were free, or join a trailing VALUES
+    to nothing (Virtuoso does both). The terms are written by pyoxigraph itself, never text
+    pasted in.
+    """
+    if not bindings:
+        return query
+    start = _group_start(query)
+    end = _group_end(query, start)
+    out, last = [query[:start]], start
+    for m in TOKEN.finditer(query[:end], start):
+        if m.lastgroup == "var" and m.group()[1:] in bindings:
+            out += [query[last : m.start()], str(bindings[m.group()[1:]])]
+            last = m.end()
+    binds = "".join(f" BIND({term} AS ?{name})" for name, term in bindings.items())
+    return "".join([*out, query[last:end], f"\n {binds}\n", query[end:]])

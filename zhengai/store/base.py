@@ -18,7 +18,7 @@ from rdflib.term import Node
 from zhengai.errors import QueryError, StoreError
 from zhengai.namespaces import GRAPH_BASE, graph
 from zhengai.resources import ontology_turtle
-from zhengai.sparql_text import bind_inline, bind_values
+from zhengai.sparql_text import bind_constants, bind_inline, bind_values
 
 from .terms import OxTerm, from_ox, ntriples, to_ox
 
@@ -198,7 +198,9 @@ class SparqlStore:
         constants = terms and not any(isinstance(t, ox.BlankNode) for t in terms.values())
         if constants and INLINE_DIRECTIVE in sparql:
             sparql = bind_inline(sparql, terms)
-        elif constants and (VALUES_DIRECTIVE in sparql or not self.substitutions):
+        elif constants and not self.substitutions:
+            sparql = bind_constants(sparql, terms)
+        elif constants and VALUES_DIRECTIVE in sparql:
             sparql = bind_values(sparql, terms)
         elif terms:
             if not self.substitutions:

@@ -184,7 +184,8 @@ class RemoteStore(SparqlStore):
         )
 
     def _refused(self, response: httpx.Response) -> str:
-        text = " ".join(response.text.split())[:600]
+        text = response.text.split("SPARQL query:")[0]  # Virtuoso echoes the whole query after this
+        text = " ".join(text.split())[:600]
         return f"HTTP {response.status_code} {response.reason_phrase}: {text}"
 
     def _check_auth(self, response: httpx.Response) -> None:

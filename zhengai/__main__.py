@@ -1,0 +1,5 @@
+"""``python -m zhengai``: the command line."""
+
+from zhengai.cli import app
+
+app()
