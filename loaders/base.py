@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -47,10 +48,18 @@ class Problems:
             raise InputError.many(self.file, self.errors)
 
 
+ZG_SOURCE_SHEET, ZG_SOURCE_ROW = ZG.sourceSheet, ZG.sourceRow
+
+
+@functools.lru_cache(maxsize=256)
+def _sheet_literal(sheet: str) -> Literal:
+    return Literal(sheet)
+
+
 def annotate_source(g: Graph, node: URIRef, row: TableRow) -> None:
     """Record the sheet and row a resource came from, and keep unknown columns as annotations."""
-    g.add((node, ZG.sourceSheet, Literal(row.table.sheet)))
-    g.add((node, ZG.sourceRow, Literal(row.number)))
+    g.add((node, ZG_SOURCE_SHEET, _sheet_literal(row.table.sheet)))
+    g.add((node, ZG_SOURCE_ROW, Literal(row.number)))
     for header, value in row.extras.items():
         text = cell_text(value)
         if text is not None:

@@ -10,6 +10,7 @@ Values are normalised: ``65%`` and, for a percentage indicator, a bare ``65`` bo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +23,7 @@ from zhengai.criteria.values import BadObservedValue, grade_word, yes_no_value
 from zhengai.criteria.values import number as observed_number
 from zhengai.errors import Location
 from zhengai.namespaces import LEVELS, RDF, ZG, graph, iri
+from zhengai.store.pending import PendingGraph
 
 from .base import (
     BadValue,
@@ -216,7 +218,9 @@ def _load(
                 continue
             seen[key] = row
             target = observations_graph(year) if kind == "observations" else targets_graph(year)
-            g = graphs.setdefault(target, Graph())
+            g = graphs.get(target)
+            if g is None:  # written, not read: no rdflib indexes
+                g = graphs[target] = PendingGraph()
             node = build(g, row, info, subject_code, subject or None, year, problems)
             if node is not None:
                 annotate_source(g, node, row)
@@ -333,6 +337,22 @@ def parse_value(raw: Cell, info: IndicatorInfo) -> Literal | None:
         raise BadValue(exc.zh, exc.en) from None
 
 
+# terms every observation repeats, looked up once (rdflib's namespace lookups cost 6 µs each)
+RDF_TYPE, ZG_OBSERVATION, ZG_INDICATOR, ZG_SUBJECT = RDF.type, ZG.Observation, ZG.indicator, ZG.subject
+ZG_ACADEMIC_YEAR, ZG_VALUE, ZG_REPORTS_AT_LEVEL = ZG.academicYear, ZG.value, ZG.reportsAtLevel
+ZG_RAW_VALUE, ZG_DATA_SOURCE = ZG.rawValue, ZG.dataSource
+
+
+@functools.lru_cache(maxsize=64)
+def _year_literal(year: int) -> Literal:
+    return Literal(year)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_literal(text: str) -> Literal:
+    return Literal(text)
+
+
 def _observation(
     g: Graph,
     row: TableRow,
@@ -363,24 +383,25 @@ def _observation(
                 row.loc("value") if row.table.has("value") else row.loc("indicator"),
             )
             return None
-    g.add((node, RDF.type, ZG.Observation))
-    g.add((node, ZG.indicator, info.iri))
-    g.add((node, ZG.subject, subject))
-    g.add((node, ZG.academicYear, Literal(year)))
-    g.add((node, ZG.value, value))
+    add = g.add
+    add((node, RDF_TYPE, ZG_OBSERVATION))
+    add((node, ZG_INDICATOR, info.iri))
+    add((node, ZG_SUBJECT, subject))
+    add((node, ZG_ACADEMIC_YEAR, _year_literal(year)))
+    add((node, ZG_VALUE, value))
     # the school's own 全校 total does not make it a subject of that level (queries/diagnosis_view.rq)
     if not (info.school_wide and str(subject).startswith(SCHOOL_PREFIX)):
-        g.add((subject, ZG.reportsAtLevel, LEVELS[info.level][1]))
+        add((subject, ZG_REPORTS_AT_LEVEL, LEVELS[info.level][1]))
     raw_text = cell_text(row.raw("value"))
     if raw_text is not None:
-        g.add((node, ZG.rawValue, Literal(raw_text)))
+        add((node, ZG_RAW_VALUE, Literal(raw_text)))
     if numerator is not None:
-        g.add((node, ZG.numerator, decimal_literal(numerator)))
+        add((node, ZG.numerator, decimal_literal(numerator)))
     if denominator is not None:
-        g.add((node, ZG.denominatorValue, decimal_literal(denominator)))
+        add((node, ZG.denominatorValue, decimal_literal(denominator)))
     source = row.text("source")
     if source:
-        g.add((node, ZG.dataSource, Literal(source)))
+        add((node, ZG_DATA_SOURCE, _text_literal(source)))
     collected = parse_cell(row, "collected", parse_date, problems)
     if collected is not None:
         g.add((node, PROV.generatedAtTime, Literal(collected.isoformat(), datatype=XSD.date)))

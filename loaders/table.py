@@ -147,15 +147,16 @@ def _strip_brackets(text: str) -> str:
 # -- reading files -------------------------------------------------------------------------------
 
 
-def read_sheets(path: Path) -> list[RawSheet]:
-    """Every sheet of a workbook, or the single table of a CSV file."""
+def read_sheets(path: Path, max_rows: int | None = None) -> list[RawSheet]:
+    """Every sheet of a workbook, or the single table of a CSV file (of a workbook, only the first
+    ``max_rows`` rows of each sheet when given: enough to tell what it holds)."""
     if not path.exists():
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return [_read_csv(path)]
     if suffix in EXCEL_SUFFIXES:
-        return _read_workbook(path)
+        return _read_workbook(path, max_rows)
     raise InputError.single(
         f"不支持的文件类型「{suffix}」：请用 .xlsx、.csv 或 RDF 文件",
         f"unsupported file type '{suffix}': use .xlsx, .csv or an RDF file",
@@ -184,13 +185,15 @@ def _read_csv(path: Path) -> RawSheet:
     return RawSheet(path.name, path.stem, cells)
 
 
-def _read_workbook(path: Path) -> list[RawSheet]:
+def _read_workbook(path: Path, max_rows: int | None = None) -> list[RawSheet]:
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = []
         for meta in workbook.sheets_metadata:
             sheet = workbook.get_sheet_by_name(meta.name)
-            cells: list[list[Cell]] = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+            cells: list[list[Cell]] = [
+                list(row) for row in sheet.to_python(skip_empty_area=False, nrows=max_rows)
+            ]
             for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
                 if r0 >= len(cells):
                     continue

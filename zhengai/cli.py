@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,7 @@ from zhengai import query_registry as named_queries
 from zhengai import spiral as spiral_
 from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.lifecycle import commands as lifecycle_commands
-from zhengai.loading import KINDS, batch_order, load_file
+from zhengai.loading import KINDS, batch_order, load_file, load_files
 from zhengai.namespaces import GRAPH_BASE, LEVELS
 from zhengai.store import GraphStore, OxigraphStore, open_store, store_location
 from zhengai.views import render_term, stats_tables
@@ -113,19 +114,19 @@ def load(
         disable=not show_progress,
     ) as progress:
         task = progress.add_task("", total=len(ordered))
-        for path, file_kind in ordered:
 
-            def stage(text: str, _p: Path = path) -> None:
-                progress.update(task, description=f"{_p.name}: {text}")
+        def stage_of(path: Path) -> Callable[[str], None]:
+            def stage(text: str) -> None:
+                progress.update(task, description=f"{path.name}: {text}")
 
-            try:
-                report = load_file(store, path, file_kind, period, stage)
-            except ZhengaiError as exc:
+            return stage
+
+        for path, report in load_files(store, ordered, period, stage_of):
+            progress.advance(task)
+            if isinstance(report, ZhengaiError):
                 failures += 1
-                err.print(f"[bold red]✗ {path.name}[/]  {exc}", highlight=False)
+                err.print(f"[bold red]✗ {path.name}[/]  {report}", highlight=False)
                 continue
-            finally:
-                progress.advance(task)
             graphs = ", ".join(f"{str(g).removeprefix(GRAPH_BASE)} ({n})" for g, n in report.graphs.items())
             out.print(
                 f"[green]✓[/] {report.file}  [{report.kind}]  {report.rows} 行/rows → {graphs}  {report.seconds:.2f}s",

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -21,16 +24,18 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from zhengai import __version__, assignment
 from zhengai import query_registry as named_queries
 from zhengai.criteria import LINE_KEYS
-from zhengai.errors import InputError, Location, Problem
+from zhengai.errors import InputError, Location, Problem, ZhengaiError
 from zhengai.lifecycle import ledger
 from zhengai.loaders import catalogue, matrix, observations, org, rdf, rules, subjects
 from zhengai.loaders.base import LoadResult
 from zhengai.loaders.observations import IndicatorInfo, Lookup
-from zhengai.loaders.table import RawSheet, read_sheets
+from zhengai.loaders.table import HEADER_SCAN_ROWS, RawSheet, read_sheets
 from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.resources import read_text
 from zhengai.sparql_text import bind_rows
 from zhengai.store import GraphStore, to_ox
+from zhengai.store.pending import PendingGraph, triples_of
+from zhengai.store.terms import ntriples
 
 KINDS = ("matrix", "catalogue", "subjects", "org", "observations", "targets", "rules", "actions", "rdf")
 # The order a batch is loaded in, so that later kinds can be checked against earlier ones.
@@ -161,13 +166,15 @@ def _codes_of_class(lookup: Lookup, cls: URIRef) -> set[str]:
 
 
 def parse_file(
-    store: GraphStore,
+    store: GraphStore | None,
     path: Path,
     kind: str | None = None,
     period: int | None = None,
     progress: Progress = _quiet,
+    lookup: Lookup | None = None,
 ) -> LoadResult:
-    """Read and check one file; return its graphs without touching the store."""
+    """Read and check one file; return its graphs without touching the store (an observation or
+    target file given its ``lookup`` needs no store at all)."""
     if kind is not None and kind not in KINDS:
         raise InputError.single(
             f"未知的数据类型「{kind}」（可用：{'、'.join(KINDS)}）",
@@ -214,7 +221,7 @@ def parse_file(
         )
     if kind == "actions":
         return ledger.load(store, sheets, path.name)
-    lookup = build_lookup(store)
+    lookup = lookup or build_lookup(store)
     if kind == "rules":
         known = {code: info.level for code, info in lookup.indicators.items()}
         return rules.load(sheets, file=path.name, known_indicators=known)
@@ -285,6 +292,19 @@ def load_file(
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     digest = sha256_of(path)
     result = parse_file(store, path, kind, period, progress)
+    return write_result(store, path, result, digest, started, started_clock, progress)
+
+
+def write_result(
+    store: GraphStore,
+    path: Path,
+    result: LoadResult,
+    digest: str,
+    started: dt.datetime,
+    started_clock: float,
+    progress: Progress = _quiet,
+) -> LoadReport:
+    """Write what a loader parsed: its graphs, each with the load's PROV, replaced together."""
     if result.kind != "actions":  # a ledger adds to what is recorded; it replaces nothing
         result.findings.extend(_replaced_sources(store, result, path))
     prov = provenance(result, path, digest, started)
@@ -320,6 +340,106 @@ def load_file(
     )
 
 
+# -- a batch: observation workbooks read in worker processes while the store writes ---------------
+
+AHEAD_KINDS = ("observations", "targets")  # independent of each other once their lookup is read
+
+
+@dataclass
+class _Parsed:
+    """What a worker sends back: the loader's result with each graph as N-Triples text."""
+
+    kind: str
+    graphs: dict[URIRef, tuple[bytes, int]]
+    row_count: int
+    findings: list[Problem]
+    digest: str
+    started: dt.datetime
+    seconds: float
+
+
+def _parse_in_worker(
+    path: Path, kind: str, period: int | None, lookup: Lookup
+) -> _Parsed | tuple[str, str, list[Problem]]:
+    """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there."""
+    started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
+    try:
+        digest = sha256_of(path)
+        result = parse_file(None, path, kind, period, lookup=lookup)
+    except ZhengaiError as exc:
+        return (exc.zh, exc.en, list(exc.problems))
+    graphs = {}
+    for name, content in result.graphs.items():
+        triples = list(triples_of(content))
+        graphs[name] = (ntriples(triples, to_ox).encode("utf-8"), len(triples))
+    return _Parsed(
+        result.kind, graphs, result.row_count, result.findings, digest, started, time.perf_counter() - clock
+    )
+
+
+def load_files(
+    store: GraphStore,
+    ordered: Sequence[tuple[Path, str | None]],
+    period: int | None = None,
+    progress: Callable[[Path], Progress] = lambda _path: _quiet,
+    workers: int | None = None,
+) -> Iterator[tuple[Path, LoadReport | ZhengaiError]]:
+    """Load a batch in ``batch_order``, file by file, each atomically as ``load_file`` does.
+
+    Observation and target workbooks (independent of one another once the catalogue and subjects
+    before them are loaded) are read and checked in ``workers`` processes (default: the CPUs,
+    at most 4) while the store writes the ones before them. Yields each file's report or error,
+    in order."""
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    ahead = [p for p, k in ordered if k in AHEAD_KINDS]
+    pool: ProcessPoolExecutor | None = None
+    futures: dict[Path, Future[_Parsed | tuple[str, str, list[Problem]]]] = {}
+    try:
+        for path, kind in ordered:
+            if kind in AHEAD_KINDS and workers > 1 and len(ahead) > 1 and pool is None:
+                lookup = build_lookup(store)  # everything before the first of them is loaded now
+                pool = ProcessPoolExecutor(
+                    max_workers=min(workers, len(ahead)), mp_context=get_context("spawn")
+                )
+                for p, k in ordered:
+                    if k in AHEAD_KINDS and p.exists():
+                        futures[p] = pool.submit(_parse_in_worker, p, k, period, lookup)
+            try:
+                if path in futures:
+                    progress(path)("读取并检查（并行）/ reading and checking (in parallel)")
+                    clock = time.perf_counter()
+                    parsed = futures.pop(path).result()
+                    if isinstance(parsed, tuple):
+                        raise InputError(*parsed)
+                    result = LoadResult(
+                        parsed.kind,
+                        {
+                            name: PendingGraph.of_ntriples(text, n)
+                            for name, (text, n) in parsed.graphs.items()
+                        },
+                        parsed.row_count,
+                        parsed.findings,
+                    )
+                    report = write_result(
+                        store,
+                        path,
+                        result,
+                        parsed.digest,
+                        parsed.started,
+                        clock - parsed.seconds,
+                        progress(path),
+                    )
+                else:
+                    report = load_file(store, path, kind, period, progress(path))
+            except ZhengaiError as exc:
+                yield path, exc
+                continue
+            yield path, report
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
 DEFAULT_MATRIX_NAME = "默认责任矩阵（内置）.csv"
 
 
@@ -348,7 +468,7 @@ def batch_order(paths: Sequence[Path], kind: str | None) -> list[tuple[Path, str
             detected.append((p, "rdf"))
             continue
         try:
-            detected.append((p, detect_kind(p, read_sheets(p))))
+            detected.append((p, detect_kind(p, read_sheets(p, max_rows=HEADER_SCAN_ROWS))))
         except InputError:
             detected.append((p, None))  # load_file reports it properly, in order
     return sorted(detected, key=lambda pk: LOAD_ORDER.get(pk[1] or "rdf", len(KINDS)))

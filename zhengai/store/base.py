@@ -20,6 +20,7 @@ from zhengai.namespaces import GRAPH_BASE, graph
 from zhengai.resources import ontology_turtle
 from zhengai.sparql_text import bind_constants, bind_inline, bind_values
 
+from .pending import text_of
 from .terms import OxTerm, from_ox, ntriples, to_ox
 
 ONTOLOGY_GRAPH = graph("ontology")
@@ -43,7 +44,9 @@ def data_block(
     """``INSERT DATA`` / ``DELETE DATA`` of ``content`` in graph ``target`` (nothing when empty)."""
     if not len(content):
         return []
-    return [f"{verb} DATA {{ GRAPH <{target}> {{\n{ntriples(content, convert)}}} }}"]
+    text, rest = text_of(content)  # the text has no blank nodes: any store may take it as it is
+    body = "".join(chunk.decode("utf-8") for chunk in text) + ntriples(rest, convert)
+    return [f"{verb} DATA {{ GRAPH <{target}> {{\n{body}}} }}"]
 
 
 def check_graph_iri(target: URIRef) -> None:
