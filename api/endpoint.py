@@ -13,9 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from rdflib import URIRef
 from starlette.datastructures import MultiDict
 
 from zhengai.errors import QueryError
+from zhengai.store import CollegeStore
 
 from . import sparql
 from .query_workers import Job
@@ -69,6 +71,12 @@ def _answer(svc: Service, who: Principal, params: MultiDict, accept: str | None,
         tuple(params.getlist("default-graph-uri")), tuple(params.getlist("named-graph-uri"))
     )
     default, named = _dataset(svc, who, asked or sparql.query_dataset(text))
+    if isinstance(svc.store, CollegeStore):  # one college of several: its graphs, and nothing else
+        college = svc.store
+        text = college.physical_text(text)
+        mine = tuple(str(g) for g in college.graphs())
+        default = mine if default is None else tuple(str(college.physical(URIRef(g))) for g in default)
+        named = mine if named is None else tuple(str(college.physical(URIRef(g))) for g in named)
     body = svc.pool.run(Job(text, media, default, named, svc.settings.row_limit))
     charset = "; charset=utf-8" if media.startswith(TEXT_TYPES) else ""
     return Response(body, media_type=media + charset if charset else media)

@@ -32,7 +32,7 @@ from zhengai import (
     subscriptions,
 )
 from zhengai.errors import DiagnosisError, ZhengaiError
-from zhengai.store import OxigraphStore, RemoteStore, open_store
+from zhengai.store import CollegeStore, OxigraphStore, RemoteStore, open_store
 
 from .query_workers import QueryPool, RemoteQueryPool
 from .roles import Principal, Tokens
@@ -53,18 +53,18 @@ class Settings:
     upload: Limits = field(default_factory=Limits)
     subscriptions: list[delivery.Subscription] = field(default_factory=list)  # webhooks
     delivery_interval: float = 0.2  # seconds between passes over the outbox
+    college: str | None = None  # the college served, in a store that holds several
 
 
 class Service:
     def __init__(self, store_location: Path | str, settings: Settings) -> None:
         self.settings = settings
-        self.store: OxigraphStore | RemoteStore = open_store(store_location)
+        self.store: OxigraphStore | RemoteStore | CollegeStore = open_store(store_location, settings.college)
         self.store.flush()
+        base = self.store.inner if isinstance(self.store, CollegeStore) else self.store
         self.pool: QueryPool | RemoteQueryPool
-        if isinstance(self.store, RemoteStore):
-            self.pool = RemoteQueryPool(
-                self.store, settings.query_workers, settings.query_timeout, settings.row_limit
-            )
+        if isinstance(base, RemoteStore):
+            self.pool = RemoteQueryPool(base, settings.query_workers, settings.query_timeout, settings.row_limit)
         else:
             self.pool = QueryPool(
                 Path(store_location),

@@ -35,7 +35,7 @@ def test_a_batch_read_in_parallel_writes_what_one_by_one_writes(tmp_path: Path) 
     for path, kind in batch_order(BATCH, None):
         load_file(one, path, kind)
     many = OxigraphStore(tmp_path / "many")
-    seen = list(load_files(many, batch_order(BATCH, None), workers=2))
+    seen = list(load_files(many, batch_order(BATCH, None), workers=2, min_bytes=0))
     assert all(not isinstance(r, Exception) for _, r in seen), seen
     assert [p.name for p, _ in seen] == [p.name for p, _ in batch_order(BATCH, None)]
     assert _data(many) == _data(one)
@@ -49,7 +49,7 @@ def test_a_bad_workbook_read_by_a_worker_is_refused_with_its_row(tmp_path: Path)
     wb.save(bad)
     store = OxigraphStore(tmp_path / "store")
     files = [MATRIX, *sorted(p for p in SAMPLE.glob("*.xlsx") if p.name != "状态数据.xlsx"), bad]
-    seen = dict(load_files(store, batch_order(files, None), workers=2))
+    seen = dict(load_files(store, batch_order(files, None), workers=2, min_bytes=0))
     refused = seen[bad]
     assert isinstance(refused, InputError)
     assert "ZY-9.9.9-99" in str(refused) and refused.problems[0].location.row == wb.active.max_row

@@ -54,10 +54,11 @@ EXIT_OK, EXIT_GAPS, EXIT_ERROR = 0, 1, 2
 
 class State:
     store_location: str | None = None
+    college: str | None = None
 
 
 def _open() -> GraphStore:
-    return open_store(State.store_location)
+    return open_store(State.store_location, State.college)
 
 
 def _fail(exc: ZhengaiError) -> typer.Exit:
@@ -81,11 +82,20 @@ def main(
             help="Store directory (default .zhengai/store), or a SPARQL 1.1 server's URL (http://…).",
         ),
     ] = None,
+    college: Annotated[
+        str | None,
+        typer.Option(
+            "--college",
+            envvar="ZHENGAI_COLLEGE",
+            help="The college (学校代码) to work on, in a store that holds several (default: the only one).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     State.store_location = store
+    State.college = college
 
 
 @app.command()
@@ -976,6 +986,7 @@ def serve(
     except ZhengaiError as exc:
         raise _fail(exc) from None
     settings = Settings(
+        college=State.college,
         subscriptions=hooks,
         tokens=configured,
         query_timeout=query_timeout,

@@ -383,15 +383,19 @@ def load_files(
     period: int | None = None,
     progress: Callable[[Path], Progress] = lambda _path: _quiet,
     workers: int | None = None,
+    min_bytes: int = 4_000_000,
 ) -> Iterator[tuple[Path, LoadReport | ZhengaiError]]:
     """Load a batch in ``batch_order``, file by file, each atomically as ``load_file`` does.
 
     Observation and target workbooks (independent of one another once the catalogue and subjects
     before them are loaded) are read and checked in ``workers`` processes (default: the CPUs,
-    at most 4) while the store writes the ones before them. Yields each file's report or error,
-    in order."""
+    at most 4) while the store writes the ones before them, when they come to ``min_bytes`` or
+    more (starting the workers costs about a second). Yields each file's report or error, in
+    order."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-    ahead = [p for p, k in ordered if k in AHEAD_KINDS]
+    ahead = [p for p, k in ordered if k in AHEAD_KINDS and p.exists()]
+    if sum(p.stat().st_size for p in ahead) < min_bytes:
+        workers = 1
     pool: ProcessPoolExecutor | None = None
     futures: dict[Path, Future[_Parsed | tuple[str, str, list[Problem]]]] = {}
     try:

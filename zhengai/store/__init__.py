@@ -16,6 +16,8 @@ from typing import Protocol
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
+from zhengai.errors import StoreError
+
 from .base import (
     INLINE_DIRECTIVE,
     ONTOLOGY_GRAPH,
@@ -26,6 +28,7 @@ from .base import (
     Triple,
     rdf_format_for,
 )
+from .college import CollegeStore, colleges, has_single_college
 from .embedded import OxigraphStore
 from .remote import RemoteStore, is_remote
 from .terms import XSD_STRING, from_ox, to_ox
@@ -39,6 +42,7 @@ __all__ = [
     "UNION_DIRECTIVE",
     "VALUES_DIRECTIVE",
     "XSD_STRING",
+    "CollegeStore",
     "GraphStore",
     "OxigraphStore",
     "RemoteStore",
@@ -47,6 +51,7 @@ __all__ = [
     "Triple",
     "from_ox",
     "is_remote",
+    "open_base",
     "open_store",
     "rdf_format_for",
     "store_location",
@@ -93,9 +98,35 @@ def store_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     return Path(store_location(cli_value))
 
 
-def open_store(location: str | os.PathLike[str] | None = None) -> OxigraphStore | RemoteStore:
-    """The store at ``location``: a remote SPARQL server for an http(s) URL, else a directory."""
+def open_base(location: str | os.PathLike[str] | None = None) -> OxigraphStore | RemoteStore:
+    """The whole dataset at ``location``: a remote SPARQL server for an http(s) URL, else a directory."""
     where = store_location(location)
     if is_remote(where):
         return RemoteStore(where)
     return OxigraphStore(Path(where))
+
+
+def open_store(
+    location: str | os.PathLike[str] | None = None, college: str | None = None
+) -> OxigraphStore | RemoteStore | CollegeStore:
+    """The store a command works on: college ``college`` of the dataset at ``location`` (default
+    ``ZHENGAI_COLLEGE``); without one, the only college there is — the single-college layout
+    as it is, or the one college under its prefix."""
+    base = open_base(location)
+    code = college or os.environ.get("ZHENGAI_COLLEGE") or None
+    try:
+        if code:
+            return CollegeStore(base, code)
+        codes = colleges(base)
+        if not codes or has_single_college(base):
+            return base
+        if len(codes) == 1:
+            return CollegeStore(base, codes[0])
+    except Exception:
+        base.close()
+        raise
+    base.close()
+    raise StoreError(
+        f"数据存储中有 {len(codes)} 所学校（{'、'.join(codes)}）：请用 --college 指定一所",
+        f"The store holds {len(codes)} colleges ({', '.join(codes)}): name one with --college",
+    )

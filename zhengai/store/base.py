@@ -8,7 +8,7 @@ embedded store and a remote SPARQL server give the same answers to the same call
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -103,8 +103,14 @@ class SparqlStore:
         raise NotImplementedError
 
     def _evaluate(
-        self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm] | None, union: bool
+        self,
+        sparql: str,
+        substitutions: Mapping[ox.Variable, OxTerm] | None,
+        union: bool,
+        within: Sequence[URIRef] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple]:
+        """Run a query; ``within``: the only named graphs it sees (and, for a union query, its
+        default graph), as SPARQL's FROM NAMED would say."""
         raise NotImplementedError
 
     def named_graphs(self) -> list[URIRef]:
@@ -195,7 +201,9 @@ class SparqlStore:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def _run(self, sparql: str, bindings: Mapping[str, Node] | None) -> object:
+    def _run(
+        self, sparql: str, bindings: Mapping[str, Node] | None, within: Sequence[URIRef] | None = None
+    ) -> object:
         terms = {k: self.term_in(v) for k, v in (bindings or {}).items()}
         substitutions = None
         constants = terms and not any(isinstance(t, ox.BlankNode) for t in terms.values())
@@ -212,16 +220,18 @@ class SparqlStore:
                     "a remote store's query parameters cannot be blank nodes",
                 )
             substitutions = {ox.Variable(k): t for k, t in terms.items()}
-        return self._evaluate(sparql, substitutions, UNION_DIRECTIVE in sparql)
+        return self._evaluate(sparql, substitutions, UNION_DIRECTIVE in sparql, within)
 
-    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
-        return self.select_table(sparql, bindings)[1]
+    def select(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+    ) -> list[Row]:
+        return self.select_table(sparql, bindings, within=within)[1]
 
     def select_table(
-        self, sparql: str, bindings: Mapping[str, Node] | None = None
+        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
     ) -> tuple[list[str], list[Row]]:
         """The projected variable names (in query order) and the rows, from one evaluation."""
-        result = self._run(sparql, bindings)
+        result = self._run(sparql, bindings, within)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("这里需要 SELECT 查询", "a SELECT query is expected here")
         names = [v.value for v in result.variables]
@@ -239,14 +249,18 @@ class SparqlStore:
             rows.append(row)
         return names, rows
 
-    def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
-        result = self._run(sparql, bindings)
+    def ask(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+    ) -> bool:
+        result = self._run(sparql, bindings, within)
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("这里需要 ASK 查询", "a ASK query is expected here")
         return bool(result)
 
-    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph:
-        result = self._run(sparql, bindings)
+    def construct(
+        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+    ) -> Graph:
+        result = self._run(sparql, bindings, within)
         if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
             raise QueryError(
                 "这里需要 CONSTRUCT 或 DESCRIBE 查询", "a CONSTRUCT or DESCRIBE query is expected here"

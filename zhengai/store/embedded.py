@@ -7,7 +7,7 @@ transaction — drops every target graph and inserts its new content (``base.Spa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -123,9 +123,18 @@ class OxigraphStore(SparqlStore):
             raise write_failed(exc) from exc
 
     def _evaluate(
-        self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm] | None, union: bool
+        self,
+        sparql: str,
+        substitutions: Mapping[ox.Variable, OxTerm] | None,
+        union: bool,
+        within: Sequence[URIRef] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
+            if within is not None:
+                named = [ox.NamedNode(str(g)) for g in within]
+                return self._store.query(
+                    sparql, substitutions=substitutions, default_graph=named if union else [], named_graphs=named
+                )
             return self._store.query(sparql, substitutions=substitutions, use_default_graph_as_union=union)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL 语法错误：{exc}", f"SPARQL syntax error: {exc}") from exc

@@ -33,6 +33,10 @@ class PendingGraph(Graph):
         made._text, made._text_count = [text], count
         return made
 
+    @property
+    def text_count(self) -> int:
+        return self._text_count if self._pending is not None else 0
+
     def ntriples_text(self) -> list[bytes]:
         """The N-Triples text this graph holds besides its waiting triples (``written_triples``)."""
         return self._text if self._pending is not None else []

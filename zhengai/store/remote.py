@@ -19,7 +19,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -240,8 +240,15 @@ class RemoteStore(SparqlStore):
             raise write_failed(Exception(self._refused(response)))
 
     def _evaluate(
-        self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm] | None, union: bool
+        self,
+        sparql: str,
+        substitutions: Mapping[ox.Variable, OxTerm] | None,
+        union: bool,
+        within: Sequence[URIRef] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
+        if within is not None:
+            named = [ox.NamedNode(str(g)) for g in within]
+            return self.query(sparql, default_graph=named if union else [], named_graphs=named)
         return self.query(sparql, use_default_graph_as_union=union)
 
     def query(
