@@ -223,12 +223,20 @@ class SparqlStore:
         return self._evaluate(sparql, substitutions, UNION_DIRECTIVE in sparql, within)
 
     def select(
-        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        within: Sequence[URIRef] | None = None,
     ) -> list[Row]:
         return self.select_table(sparql, bindings, within=within)[1]
 
     def select_table(
-        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        within: Sequence[URIRef] | None = None,
     ) -> tuple[list[str], list[Row]]:
         """The projected variable names (in query order) and the rows, from one evaluation."""
         result = self._run(sparql, bindings, within)
@@ -250,7 +258,11 @@ class SparqlStore:
         return names, rows
 
     def ask(
-        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        within: Sequence[URIRef] | None = None,
     ) -> bool:
         result = self._run(sparql, bindings, within)
         if not isinstance(result, ox.QueryBoolean):
@@ -258,7 +270,11 @@ class SparqlStore:
         return bool(result)
 
     def construct(
-        self, sparql: str, bindings: Mapping[str, Node] | None = None, *, within: Sequence[URIRef] | None = None
+        self,
+        sparql: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        within: Sequence[URIRef] | None = None,
     ) -> Graph:
         result = self._run(sparql, bindings, within)
         if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):

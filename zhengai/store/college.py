@@ -81,6 +81,15 @@ class CollegeStore:
     """The college ``code`` of ``inner``: the GraphStore protocol, seen from inside one college."""
 
     def __init__(self, inner: SparqlStore, code: str, *, ensure_ontology: bool = True) -> None:
+        endpoints = getattr(inner, "endpoints", None)
+        if endpoints is not None and not endpoints.datasets:
+            raise StoreError(
+                "这台 SPARQL 服务器不把查询限制在给定的数据集内（Virtuoso 7.2 中，数据集之外的 GRAPH <…> 照样匹配），"
+                "无法把一所学校限制在它自己的命名图里：区域请用 Oxigraph 服务器，或每校一台 Virtuoso",
+                "This SPARQL server does not keep a query to the dataset it is given (in Virtuoso 7.2, GRAPH <…> "
+                "outside the dataset still matches), so a college cannot be kept to its own graphs there: use "
+                "Oxigraph server for a region, or one Virtuoso per college",
+            )
         self.inner = inner
         self.code = check_code(code)
         self.prefix = prefix_of(code)
@@ -123,7 +132,9 @@ class CollegeStore:
         out = PendingGraph()
         if text and isinstance(content, PendingGraph):
             base, mine = f"<{GRAPH_BASE}".encode(), f"<{self.prefix}".encode()
-            out = PendingGraph.of_ntriples(b"".join(chunk.replace(base, mine) for chunk in text), content.text_count)
+            out = PendingGraph.of_ntriples(
+                b"".join(chunk.replace(base, mine) for chunk in text), content.text_count
+            )
         for s, p, o in rest:
             out.add((self.physical(s), self.physical(p), self.physical(o)))
         return out
@@ -191,14 +202,18 @@ class CollegeStore:
     def select_table(
         self, sparql: str, bindings: Mapping[str, Node] | None = None
     ) -> tuple[list[str], list[Row]]:
-        names, rows = self.inner.select_table(self.physical_text(sparql), self._bindings(bindings), within=self.graphs())
+        names, rows = self.inner.select_table(
+            self.physical_text(sparql), self._bindings(bindings), within=self.graphs()
+        )
         return names, [self._row(r) for r in rows]
 
     def ask(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> bool:
         return self.inner.ask(self.physical_text(sparql), self._bindings(bindings), within=self.graphs())
 
     def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Graph:
-        built = self.inner.construct(self.physical_text(sparql), self._bindings(bindings), within=self.graphs())
+        built = self.inner.construct(
+            self.physical_text(sparql), self._bindings(bindings), within=self.graphs()
+        )
         out = Graph()
         for s, p, o in built:
             out.add((self.logical(s), self.logical(p), self.logical(o)))

@@ -133,7 +133,10 @@ class OxigraphStore(SparqlStore):
             if within is not None:
                 named = [ox.NamedNode(str(g)) for g in within]
                 return self._store.query(
-                    sparql, substitutions=substitutions, default_graph=named if union else [], named_graphs=named
+                    sparql,
+                    substitutions=substitutions,
+                    default_graph=named if union else [],
+                    named_graphs=named,
                 )
             return self._store.query(sparql, substitutions=substitutions, use_default_graph_as_union=union)
         except SyntaxError as exc:

@@ -42,6 +42,9 @@ from .terms import OxTerm, cached_to_ox, from_ox, from_ox_skolem, ntriples, to_o
 # ``atomic``: the server applies an update request of several operations as one transaction
 # (Oxigraph and Fuseki do; Virtuoso's endpoint commits each operation, so a refused request can
 # leave its first operations done: there a load is written to staging graphs first).
+# ``datasets``: the server keeps a query to the dataset it is given (FROM NAMED, named-graph-uri),
+# as SPARQL 1.1 says. Virtuoso 7.2 does not for GRAPH <iri> (a graph outside the dataset matches
+# as if the pattern were not there), so one college's view cannot be kept to its graphs there.
 LAYOUTS = {
     "oxigraph": {
         "query": "query",
@@ -50,6 +53,7 @@ LAYOUTS = {
         "graph_param": "graph",
         "union": "param",
         "atomic": True,
+        "datasets": True,
     },
     "virtuoso": {
         "query": "sparql",
@@ -58,6 +62,7 @@ LAYOUTS = {
         "graph_param": "graph-uri",
         "union": "native",
         "atomic": False,
+        "datasets": False,
     },
     "fuseki": {
         "query": "query",
@@ -66,6 +71,7 @@ LAYOUTS = {
         "graph_param": "graph",
         "union": "list",
         "atomic": True,
+        "datasets": True,
     },
 }
 STAGING = GRAPH_BASE + "staging/"  # where a load is written before it replaces its graphs
@@ -86,6 +92,7 @@ class Endpoints:
     graph_param: str
     union: str
     atomic: bool
+    datasets: bool
 
     @classmethod
     def at(cls, base: str, env: Mapping[str, str] = os.environ) -> Endpoints:
@@ -108,6 +115,7 @@ class Endpoints:
             layout["graph_param"],
             layout["union"],
             layout["atomic"],
+            layout["datasets"],
         )
 
 
