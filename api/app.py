@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from zhengai import __version__
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, events, lifecycle, push, reports, resources, subscriptions, web
+from . import endpoint, events, lifecycle, push, region, reports, resources, subscriptions, web
 from .service import Service, Settings
 
 STATUS = {
@@ -139,6 +139,7 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
     app.include_router(events.router)
     app.include_router(subscriptions.router)
     app.include_router(reports.router)
+    app.include_router(region.router)
     app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
     app.include_router(resources.router)
     app.include_router(endpoint.router)

@@ -48,7 +48,7 @@ from zhengai.loaders.subjects import PERSONAL_GRAPHS
 from zhengai.errors import ZhengaiError
 from zhengai.namespaces import GRAPH_BASE
 
-ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office", "ingest")
+ROLES = ("public", "reader", "teacher", "unit_head", "auditor", "quality_office", "ingest", "region")
 
 # What each role may do. "gaps" is scoped for unit_head and teacher (see Principal.sees_owner).
 CAN: dict[str, frozenset[str]] = {
@@ -64,6 +64,8 @@ CAN: dict[str, frozenset[str]] = {
         | {"personal", "write", "act", "push"}
     ),
     "ingest": frozenset({"catalogue", "push"}),
+    # a region's office: the region views (aggregates across colleges), nothing of any one college
+    "region": frozenset({"region"}),
 }
 ROLE_NAMES_ZH = {
     "public": "公开",
@@ -73,6 +75,7 @@ ROLE_NAMES_ZH = {
     "auditor": "审计",
     "quality_office": "质量管理处",
     "ingest": "数据推送（校园系统）",
+    "region": "区域（多校汇总）",
 }
 
 
@@ -96,6 +99,7 @@ class Principal:
     person: str | None = None  # teacher (and any token that records measures or reviews): the 工号
     levels: frozenset[str] = frozenset()  # ingest: the levels it may push (empty: any)
     indicators: frozenset[str] = frozenset()  # ingest: the indicators it may push (empty: any)
+    college: str | None = None  # the college (学校代码) the token is for; None: the server's own
 
     def can(self, what: str) -> bool:
         return what in CAN[self.role]
@@ -152,7 +156,18 @@ class Tokens:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def principal(self, authorization: str | None) -> Principal:
+    def principal(self, authorization: str | None, college: str | None = None) -> Principal:
+        """Who sends ``authorization``; on a server of college ``college``, a token for another
+        college is refused (a region token, which reads only the region views, is not)."""
+        found = self._principal(authorization)
+        if college is not None and found.college is not None and found.college != college:
+            raise AccessError(
+                f"此令牌属于学校 {found.college}，本服务器服务学校 {college}",
+                f"this token is for college {found.college}; this server serves college {college}",
+            )
+        return found
+
+    def _principal(self, authorization: str | None) -> Principal:
         if not authorization:
             return Principal("public")
         scheme, _, token = authorization.partition(" ")
@@ -186,6 +201,8 @@ class Tokens:
             who = _principal(
                 item.get("role", ""), item.get("unit"), item.get("person"), str(item.get("name", "")), where
             )
+            if item.get("college"):
+                who = dataclasses.replace(who, college=str(item["college"]))
             if who.role == "ingest":
                 who = dataclasses.replace(
                     who,

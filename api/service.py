@@ -62,9 +62,13 @@ class Service:
         self.store: OxigraphStore | RemoteStore | CollegeStore = open_store(store_location, settings.college)
         self.store.flush()
         base = self.store.inner if isinstance(self.store, CollegeStore) else self.store
+        self.base = base  # the whole dataset: what the region views read
+        self.college = self.store.code if isinstance(self.store, CollegeStore) else None
         self.pool: QueryPool | RemoteQueryPool
         if isinstance(base, RemoteStore):
-            self.pool = RemoteQueryPool(base, settings.query_workers, settings.query_timeout, settings.row_limit)
+            self.pool = RemoteQueryPool(
+                base, settings.query_workers, settings.query_timeout, settings.row_limit
+            )
         else:
             self.pool = QueryPool(
                 Path(store_location),
@@ -226,7 +230,8 @@ def service(request: Request) -> Service:
 
 
 def principal(request: Request) -> Principal:
-    return service(request).settings.tokens.principal(request.headers.get("authorization"))
+    svc = service(request)
+    return svc.settings.tokens.principal(request.headers.get("authorization"), svc.college)
 
 
 ServiceDep = Annotated[Service, Depends(service)]

@@ -31,7 +31,7 @@ from zhengai.errors import ZhengaiError
 from zhengai.namespaces import LEVELS, SYSTEMS
 
 from . import resources
-from .roles import ROLE_NAMES_ZH, Principal, TokenError
+from .roles import ROLE_NAMES_ZH, AccessError, Principal, TokenError
 from .service import Service, ServiceDep
 
 HERE = Path(__file__).parent
@@ -99,8 +99,8 @@ def _who(svc: Service, request: Request) -> Principal | None:
     if not token:
         return None
     try:
-        who = svc.settings.tokens.principal(f"Bearer {token}")
-    except TokenError:
+        who = svc.settings.tokens.principal(f"Bearer {token}", svc.college)
+    except (TokenError, AccessError):
         return None
     return None if who.role == "public" else who
 
@@ -154,7 +154,7 @@ def signin(
             request, "signin.html", {"error": t["expired"], "next": _safe(next), "signin_csrf": ""}, 403
         )
     try:
-        who = svc.settings.tokens.principal(f"Bearer {token.strip()}")
+        who = svc.settings.tokens.principal(f"Bearer {token.strip()}", svc.college)
     except (TokenError, ZhengaiError):
         who = None
     if who is None or who.role == "public":

@@ -27,6 +27,7 @@ from zhengai import (
     diagnosis,
     lifecycle,
     ownership,
+    region_commands,
     reports,
     standards,
 )
@@ -1082,6 +1083,7 @@ def audit_(
 
 
 lifecycle_commands.register(app)
+region_commands.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     # run the imported module's app, not this copy's: the lifecycle commands read zhengai.cli.State

@@ -100,9 +100,10 @@ def bind_inline(query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -
     only variable tokens change, never strings, IRIs or comments. Projected variables stay in the
     SELECT clause, unbound in the answers.
     """
-    start = _group_start(query) - 1
+    start = _group_start(query)
+    end = _group_end(query, start)  # GROUP BY, ORDER BY … keep their variables (unbound there)
     out, last = [query[:start]], start
-    for m in TOKEN.finditer(query, start):
+    for m in TOKEN.finditer(query[:end], start):
         if m.lastgroup == "var" and m.group()[1:] in bindings:
             out += [query[last : m.start()], str(bindings[m.group()[1:]])]
             last = m.end()
