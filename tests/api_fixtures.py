@@ -31,6 +31,8 @@ TOKENS = {
     "teacher": "t1005-secret",  # 曾思远, holds XX-12 in 信息工程学院
     "teacher_other": "t1002-secret",  # 曹雨欣, 智能制造学院
     "ingest": "xg-ingest-secret",  # 学工系统: pushes student-level observations only
+    "region": "region-secret",  # a region's office: the region views only
+    "other_college": "qo-20888-secret",  # the quality office of college 20888
 }
 TOKEN_FILE = f"""
 [[token]]
@@ -71,6 +73,16 @@ name = "学工系统"
 role = "ingest"
 levels = ["学生"]
 token = "{TOKENS["ingest"]}"
+
+[[token]]
+name = "市教委"
+role = "region"
+token = "{TOKENS["region"]}"
+
+[[token]]
+role = "quality_office"
+college = "20888"
+token = "{TOKENS["other_college"]}"
 """
 
 

@@ -34,6 +34,7 @@ from zhengai.namespaces import GRAPH_BASE
 from zhengai.sparql_text import tokens
 
 from .base import SparqlStore, Triple, backup_format, check_graph_iri, data_block, write_failed
+from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox, from_ox_skolem, ntriples, to_ox_skolem
 
 # Where each kind of server answers, relative to the --store URL. ``union``: how a query gets the
@@ -75,9 +76,17 @@ LAYOUTS = {
     },
 }
 STAGING = GRAPH_BASE + "staging/"  # where a load is written before it replaces its graphs
+JOURNALS = GRAPH_BASE + "journal/"  # which large new graphs a write is posting (see _replace_atomic)
+BULK_MIN = 20_000  # a new graph this large is posted through the Graph Store Protocol
+BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
 RETRIES = (0.2, 0.6)  # waits before each retry of a read
 RESULTS_JSON = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8"
+
+
+def _stamp() -> str:
+    """A write's token: its start (seconds since the epoch), then random hex."""
+    return f"{int(time.time())}-{uuid.uuid4().hex[:8]}"
 
 
 def is_remote(location: str) -> bool:
@@ -178,6 +187,7 @@ class RemoteStore(SparqlStore):
             headers={"User-Agent": "zhengai"},
         )
         if ensure_ontology:
+            self.recover()
             self.ensure_ontology()
 
     def __repr__(self) -> str:
@@ -359,7 +369,7 @@ class RemoteStore(SparqlStore):
         all are written does one short update move them in place (``MOVE`` drops the old graph).
         A write refused on the way drops the staging graphs and leaves every graph as it was."""
         if self.endpoints.atomic:
-            super().replace_graphs(graphs)
+            self._replace_atomic(graphs)
             return
         for target in graphs:
             try:
@@ -367,7 +377,7 @@ class RemoteStore(SparqlStore):
             except ValueError as exc:
                 raise write_failed(exc) from exc
         self.drop_staging()
-        token = uuid.uuid4().hex[:12]
+        token = _stamp()
         switch, staged = [], []
         try:
             for n, (target, content) in enumerate(graphs.items()):
@@ -384,11 +394,78 @@ class RemoteStore(SparqlStore):
                 self.drop_graph(staging)
             raise
 
+    def _replace_atomic(self, graphs: Mapping[URIRef, Graph]) -> None:
+        """One update (one transaction), except for large graphs that do not exist yet: those are
+        named in a journal graph (one update), posted through the Graph Store Protocol (about 5×
+        faster than in an update), and the load's other graphs and the journal's removal written
+        in one last update. A write interrupted on the way leaves graphs its journal names, which
+        the next opening drops once the journal is older than any live write could be."""
+        fresh = {
+            name: content
+            for name, content in graphs.items()
+            if len(content) >= BULK_MIN and not self._exists(name)
+        }
+        if not fresh:
+            super().replace_graphs(graphs)
+            return
+        for name in graphs:
+            try:
+                check_graph_iri(name)
+            except ValueError as exc:
+                raise write_failed(exc) from exc
+        journal = URIRef(f"{JOURNALS}{_stamp()}")
+        record = Graph()
+        for name in fresh:
+            record.add((journal, BULK_WRITING, name))
+        self._update(data_block("INSERT", journal, record, self.term_in))
+        try:
+            for name, content in fresh.items():
+                text, rest = text_of(content)
+                self._post_triples(
+                    name, [*(chunk.decode("utf-8") for chunk in text), ntriples(rest, self.term_in)]
+                )
+            last: list[str] = []
+            for name, content in graphs.items():
+                if name not in fresh:
+                    last += [
+                        f"DROP SILENT GRAPH <{name}>",
+                        *data_block("INSERT", name, content, self.term_in),
+                    ]
+            self._update([*last, f"DROP SILENT GRAPH <{journal}>"])
+        except StoreError:
+            for name in fresh:
+                self.drop_graph(name)
+            self.drop_graph(journal)
+            raise
+
+    def _stale(self, name: str, base: str) -> bool:
+        """Whether a staging or journal graph (named by its start time) outlived any live write."""
+        try:
+            started = int(name[len(base) :].split("-", 1)[0])
+        except ValueError:
+            return True
+        return time.time() - started > 2 * self.timeout
+
+    def recover(self) -> list[URIRef]:
+        """Drop what interrupted writes left: the graphs of stale journals, and stale staging graphs."""
+        dropped = []
+        for row in self.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+            name = str(row["g"])
+            if name.startswith(JOURNALS) and self._stale(name, JOURNALS):
+                for written in self.graph(URIRef(name)).objects(None, BULK_WRITING):
+                    self.drop_graph(URIRef(str(written)))
+                    dropped.append(URIRef(str(written)))
+                self.drop_graph(URIRef(name))
+            elif name.startswith(STAGING) and self._stale(name, STAGING):
+                self.drop_graph(URIRef(name))
+        return dropped
+
     def drop_staging(self) -> None:
-        """Drop staging graphs an interrupted write left behind (they are never read)."""
+        """Drop staging graphs an interrupted write left behind (they are never read; those of a
+        write that may still be running are kept)."""
         rows = self.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         for row in rows:
-            if str(row["g"]).startswith(STAGING):
+            if str(row["g"]).startswith(STAGING) and self._stale(str(row["g"]), STAGING):
                 self.drop_graph(URIRef(str(row["g"])))
 
     def add_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
@@ -441,7 +518,7 @@ class RemoteStore(SparqlStore):
         return sorted(
             URIRef(str(r["g"]))
             for r in rows
-            if str(r["g"]).startswith(GRAPH_BASE) and not str(r["g"]).startswith(STAGING)
+            if str(r["g"]).startswith(GRAPH_BASE) and not str(r["g"]).startswith((STAGING, JOURNALS))
         )
 
     def _graph_triples(self, name: URIRef) -> list[ox.Quad]:
