@@ -141,3 +141,22 @@ def test_a_college_server_answers_for_its_college_only(tmp_path: Path) -> None:
             names = [b["g"]["value"] for b in answer.json()["results"]["bindings"]]
             assert names and all(f"/graph/college/{code}/" in n for n in names), names
     _ = (os, SAMPLE, URIRef)
+
+
+def test_the_colleges_commands_list_and_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    with OxigraphStore(path) as base:
+        load_sample(base)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zhengai.cli", "--store", str(path), "colleges", *args],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    assert "single-college layout" in run().stdout
+    moved = run("migrate", A)
+    assert moved.returncode == 0 and f"college {A}" in moved.stdout, moved.stderr
+    assert run().stdout.split() == [A]
+    again = run("migrate", A)
+    assert again.returncode == 2 and "already holds data" in again.stderr and "Traceback" not in again.stderr

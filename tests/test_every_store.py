@@ -67,7 +67,9 @@ def journey(location: str, env: dict[str, str], folder: Path) -> dict[str, objec
         qo = {"Authorization": "Bearer qo-secret"}
         page = httpx.get(f"{base}/gaps", params={"limit": 1000}, headers=qo, timeout=60).json()
         seen["api gaps"] = sorted((g["id"], g["severity"], g["status"]) for g in page["items"])
-        seen["api owner"] = httpx.get(f"{base}/gaps/{RED_GAP}/owner", headers=qo, timeout=60).json()
+        one = httpx.get(f"{base}/gaps/{RED_GAP}", headers=qo, timeout=60)  # the gap with its full owner
+        assert one.status_code == 200 and one.json()["owner"]["posts"], one.text
+        seen["api owner"] = one.json()["owner"]
         teacher = httpx.get(
             f"{base}/gaps",
             params={"limit": 1000},

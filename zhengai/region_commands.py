@@ -134,5 +134,58 @@ def owners_cmd(period: Period = None, fmt: Format = "table") -> None:
     _run(lambda base: region.by_unit_type(base, period), fmt, table)
 
 
+colleges_app = typer.Typer(
+    help="学校（多校数据存储）/ The colleges of the store, and moving a single-college store under a college.",
+    invoke_without_command=True,
+)
+
+
+@colleges_app.callback()
+def colleges_list(ctx: typer.Context) -> None:
+    """List the colleges of the store (and whether it also holds one in the single-college layout)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from zhengai.cli import _fail, out
+    from zhengai.store.college import colleges, has_single_college
+
+    base = _base()
+    try:
+        codes, single = colleges(base), has_single_college(base)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    finally:
+        base.close()
+    for code in codes:
+        out.print(code)
+    if single:
+        out.print(
+            "（单校布局 / single-college layout: zhengai colleges migrate CODE moves it under a college）"
+        )
+    if not codes and not single:
+        out.print("没有学校 / no college yet")
+
+
+@colleges_app.command("migrate")
+def colleges_migrate(
+    code: Annotated[str, typer.Argument(help="The college's code (学校代码), e.g. 10999.")],
+) -> None:
+    """Move a single-college store's graphs under college CODE, in one write."""
+    from zhengai.cli import _fail, out
+    from zhengai.store.college import migrate
+
+    base = _base()
+    try:
+        moved = migrate(base, code)
+    except ZhengaiError as exc:
+        raise _fail(exc) from None
+    finally:
+        base.close()
+    out.print(
+        f"[green]✓[/] {moved:,} 个三元组已迁入学校 {code} / triples moved under college {code}",
+        highlight=False,
+    )
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="region")
+    root.add_typer(colleges_app, name="colleges")
