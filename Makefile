@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 STORE  ?= .zhengai/demo-store
+REGION_STORE ?= .zhengai/demo-region
 PORT   ?= 8000
 DUE    ?= $(shell date -d "+90 days" +%F 2>/dev/null || echo 2099-03-31)
 SERVE  ?= yes
@@ -56,6 +57,15 @@ demo: install system
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
+	@echo "— A region: the sample twice in one store, as college 10999 (diagnosed for 2025) and 20888 (for 2024), compared —"
+	rm -rf $(REGION_STORE)
+	$(BIN)/zhengai --store $(REGION_STORE) --college 10999 load data/matrix.csv data/sample/*.xlsx > /dev/null
+	$(BIN)/zhengai --store $(REGION_STORE) --college 10999 diagnose --period 2025 --format csv --out $(dir $(STORE))region-10999.csv
+	$(BIN)/zhengai --store $(REGION_STORE) --college 20888 load data/matrix.csv data/sample/*.xlsx > /dev/null
+	$(BIN)/zhengai --store $(REGION_STORE) --college 20888 diagnose --period 2024 --format csv --out $(dir $(STORE))region-20888.csv
+	$(BIN)/zhengai --store $(REGION_STORE) region colleges
+	$(BIN)/zhengai --store $(REGION_STORE) region compare ZY-1.4.1-02
+	$(BIN)/zhengai --store $(REGION_STORE) region owners
 	@echo "— The 专业 level's 自我诊改报告 (PDF, printed by Chromium) —"
 	$(BIN)/zhengai --store $(STORE) report --level 专业 -f pdf --out $(dir $(STORE))专业-自我诊改报告.pdf
 	@echo "Serving the dashboard on http://127.0.0.1:$(PORT)/ (sign in with the token demo-qo, or demo-t1005 for a teacher's view)"

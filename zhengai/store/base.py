@@ -58,6 +58,26 @@ def check_graph_iri(target: URIRef) -> None:
         raise ValueError(f"unsafe graph IRI: {text!r}")
 
 
+def check_graph_names(names: Iterable[URIRef]) -> None:
+    """Refuse a write (before anything is written) that names an unsafe graph IRI."""
+    for name in names:
+        try:
+            check_graph_iri(name)
+        except ValueError as exc:
+            raise write_failed(exc) from exc
+
+
+# A graph this large that does not exist yet is written in bulk, under a journal (each store's
+# replace_graphs): a first load of a year of observations, or of the students.
+BULK_MIN = 20_000
+
+
+def large_new_graphs(graphs: Mapping[URIRef, Graph], exists: Callable[[URIRef], bool]) -> dict[URIRef, Graph]:
+    return {
+        name: content for name, content in graphs.items() if len(content) >= BULK_MIN and not exists(name)
+    }
+
+
 def write_failed(exc: Exception) -> StoreError:
     return StoreError(
         f"写入数据存储失败，原有数据未改动：{exc}",
@@ -130,12 +150,9 @@ class SparqlStore:
         graph — which the store applies as a single transaction: readers see the old graphs or the
         new ones, never a mix, and a failure leaves the store as it was.
         """
+        check_graph_names(graphs)
         parts = []
         for target, content in graphs.items():
-            try:
-                check_graph_iri(target)
-            except ValueError as exc:
-                raise write_failed(exc) from exc
             parts.append(f"DROP SILENT GRAPH <{target}>")
             parts.extend(data_block("INSERT", target, content, self.term_in))
         self._update(parts)

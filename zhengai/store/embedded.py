@@ -17,12 +17,19 @@ from rdflib.term import Node
 from zhengai.errors import QueryError, StoreError
 from zhengai.namespaces import graph
 
-from .base import SparqlStore, Triple, backup_format, check_graph_iri, data_block, write_failed
+from .base import (
+    SparqlStore,
+    Triple,
+    backup_format,
+    check_graph_iri,
+    check_graph_names,
+    data_block,
+    large_new_graphs,
+    write_failed,
+)
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox
 
-# A graph this large that does not exist yet is written in bulk, under the journal's protection.
-BULK_MIN = 20_000
 JOURNAL = graph("journal")
 BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
 
@@ -62,19 +69,13 @@ class OxigraphStore(SparqlStore):
         drops them (``_recover``), so the store is as it was before the load. A graph that exists
         is always replaced in a transaction, so readers never see a mix of its old and new content.
         """
-        fresh = {
-            name: content
-            for name, content in graphs.items()
-            if len(content) >= BULK_MIN and not self._store.contains_named_graph(ox.NamedNode(str(name)))
-        }
+        fresh = large_new_graphs(
+            graphs, lambda name: self._store.contains_named_graph(ox.NamedNode(str(name)))
+        )
         if not fresh:
             super().replace_graphs(graphs)
             return
-        for name in graphs:
-            try:
-                check_graph_iri(name)
-            except ValueError as exc:
-                raise write_failed(exc) from exc
+        check_graph_names(graphs)
         journal = Graph()
         for name in fresh:
             journal.add((JOURNAL, BULK_WRITING, name))

@@ -33,7 +33,16 @@ from zhengai.errors import QueryError, StoreError, StoreTimeout
 from zhengai.namespaces import GRAPH_BASE
 from zhengai.sparql_text import tokens
 
-from .base import SparqlStore, Triple, backup_format, check_graph_iri, data_block, write_failed
+from .base import (
+    SparqlStore,
+    Triple,
+    backup_format,
+    check_graph_iri,
+    check_graph_names,
+    data_block,
+    large_new_graphs,
+    write_failed,
+)
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox, from_ox_skolem, ntriples, to_ox_skolem
 
@@ -77,7 +86,6 @@ LAYOUTS = {
 }
 STAGING = GRAPH_BASE + "staging/"  # where a load is written before it replaces its graphs
 JOURNALS = GRAPH_BASE + "journal/"  # which large new graphs a write is posting (see _replace_atomic)
-BULK_MIN = 20_000  # a new graph this large is posted through the Graph Store Protocol
 BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
 RETRIES = (0.2, 0.6)  # waits before each retry of a read
 RESULTS_JSON = "application/sparql-results+json"
@@ -371,11 +379,7 @@ class RemoteStore(SparqlStore):
         if self.endpoints.atomic:
             self._replace_atomic(graphs)
             return
-        for target in graphs:
-            try:
-                check_graph_iri(target)
-            except ValueError as exc:
-                raise write_failed(exc) from exc
+        check_graph_names(graphs)
         self.drop_staging()
         token = _stamp()
         switch, staged = [], []
@@ -400,19 +404,11 @@ class RemoteStore(SparqlStore):
         faster than in an update), and the load's other graphs and the journal's removal written
         in one last update. A write interrupted on the way leaves graphs its journal names, which
         the next opening drops once the journal is older than any live write could be."""
-        fresh = {
-            name: content
-            for name, content in graphs.items()
-            if len(content) >= BULK_MIN and not self._exists(name)
-        }
+        fresh = large_new_graphs(graphs, self._exists)
         if not fresh:
             super().replace_graphs(graphs)
             return
-        for name in graphs:
-            try:
-                check_graph_iri(name)
-            except ValueError as exc:
-                raise write_failed(exc) from exc
+        check_graph_names(graphs)
         journal = URIRef(f"{JOURNALS}{_stamp()}")
         record = Graph()
         for name in fresh:
