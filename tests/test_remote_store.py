@@ -188,3 +188,12 @@ def test_a_large_new_graph_is_posted_and_an_interrupted_post_is_dropped(any_stor
 
 def _env_of(store: RemoteStore) -> dict[str, str]:
     return {"ZHENGAI_STORE_SERVER": "oxigraph"}
+
+
+def test_a_server_of_another_kind_is_named_in_the_error(sparql_servers, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from conftest import sparql_server
+
+    server = sparql_server("oxigraph", sparql_servers, tmp_path_factory)
+    with pytest.raises(StoreError) as wrong:
+        RemoteStore(server.url, env={"ZHENGAI_STORE_SERVER": "virtuoso"})
+    assert "ZHENGAI_STORE_SERVER=virtuoso" in wrong.value.en and "404" in wrong.value.zh

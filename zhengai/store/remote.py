@@ -185,6 +185,7 @@ class RemoteStore(SparqlStore):
         self.base = base.rstrip("/")
         self.path = None
         self.endpoints = Endpoints.at(self.base, env)
+        self.kind = env.get("ZHENGAI_STORE_SERVER", "oxigraph").lower()
         seconds = float(env.get("ZHENGAI_STORE_TIMEOUT", "300"))
         self.timeout = seconds
         self._trace = bool(env.get("ZHENGAI_STORE_TRACE"))  # each query's time, on stderr
@@ -219,6 +220,19 @@ class RemoteStore(SparqlStore):
             raise StoreError(
                 f"SPARQL 服务器 {self.base} 拒绝了身份验证（HTTP {response.status_code}）：请检查 ZHENGAI_STORE_USER、ZHENGAI_STORE_PASSWORD 或 ZHENGAI_STORE_TOKEN",
                 f"The SPARQL server at {self.base} refused the credentials (HTTP {response.status_code}): check ZHENGAI_STORE_USER, ZHENGAI_STORE_PASSWORD or ZHENGAI_STORE_TOKEN",
+            )
+
+    def _check_endpoint(self, response: httpx.Response) -> None:
+        """A query or update endpoint that is not there: most likely another kind of server."""
+        if response.status_code in (404, 405):
+            path = response.request.url.path
+            raise StoreError(
+                f"SPARQL 服务器 {self.base} 上没有端点 {path}（HTTP {response.status_code}）：按 ZHENGAI_STORE_SERVER="
+                f"{self.kind} 的端点布局去找的；请检查它是否与服务器相符（oxigraph、virtuoso、fuseki），"
+                "或用 ZHENGAI_STORE_QUERY、ZHENGAI_STORE_UPDATE、ZHENGAI_STORE_GSP 指明端点",
+                f"The SPARQL server at {self.base} has no endpoint {path} (HTTP {response.status_code}), where "
+                f"ZHENGAI_STORE_SERVER={self.kind} puts it: check that it names the server (oxigraph, virtuoso, "
+                "fuseki), or name the endpoints with ZHENGAI_STORE_QUERY, ZHENGAI_STORE_UPDATE and ZHENGAI_STORE_GSP",
             )
 
     def _read(self, method: str, url: str, **kwargs: object) -> httpx.Response:
@@ -262,6 +276,7 @@ class RemoteStore(SparqlStore):
                 f"The connection to the SPARQL server at {self.base} failed during a write: {exc or type(exc).__name__}. The server applies a request wholly or not at all",
             ) from None
         self._check_auth(response)
+        self._check_endpoint(response)
         if response.status_code >= 300:
             raise write_failed(Exception(self._refused(response)))
 
@@ -329,6 +344,7 @@ class RemoteStore(SparqlStore):
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
             **extra,
         )
+        self._check_endpoint(response)
         if response.status_code >= 500:
             raise StoreError(
                 f"SPARQL 服务器出错：{self._refused(response)}",
