@@ -114,7 +114,7 @@ async def owners(svc: ServiceDep, who: PrincipalDep, period: Period = None) -> l
     who.require("region")
     found = await run_in_threadpool(region.by_unit_type, svc.base, period)
     out = []
-    for kind, counts in sorted(found.items()):
+    for kind, counts in sorted(found.items(), key=lambda kv: region.type_order(kv[0])):
         zh, en = region.UNIT_TYPES.get(kind, (kind, kind))
         severities = Severities(**{k: v for k, v in counts.items() if k in ("red", "yellow", "missing")})
         out.append(

@@ -31,6 +31,12 @@ UNIT_TYPES = {
 }
 
 
+def type_order(kind: str) -> int:
+    """二级学院 first, then 职能部门, 党群部门, other units, as UNIT_TYPES lists them."""
+    kinds = list(UNIT_TYPES)
+    return kinds.index(kind) if kind in kinds else len(kinds)
+
+
 @dataclass
 class College:
     code: str

@@ -124,7 +124,7 @@ def owners_cmd(period: Period = None, fmt: Format = "table") -> None:
         t = Table(
             "单位类型 unit type", "红 red", "黄 yellow", "缺 missing", "学校数 colleges", title_justify="left"
         )
-        for kind, counts in sorted(found.items()):
+        for kind, counts in sorted(found.items(), key=lambda kv: region.type_order(kv[0])):
             zh, en = region.UNIT_TYPES.get(kind, (kind, kind))
             t.add_row(
                 f"{zh} {en}", *(str(counts.get(k, 0)) for k in ("red", "yellow", "missing", "colleges"))
