@@ -197,3 +197,40 @@ def test_a_server_of_another_kind_is_named_in_the_error(sparql_servers, tmp_path
     with pytest.raises(StoreError) as wrong:
         RemoteStore(server.url, env={"ZHENGAI_STORE_SERVER": "virtuoso"})
     assert "ZHENGAI_STORE_SERVER=virtuoso" in wrong.value.en and "404" in wrong.value.zh
+
+
+def test_basic_and_bearer_credentials_are_sent_from_the_environment() -> None:
+    """A tiny SPARQL endpoint on 127.0.0.1 records the Authorization header it receives."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.headers.get("Authorization", ""))
+            body = json.dumps({"head": {}, "boolean": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for env, expected in (
+            ({"ZHENGAI_STORE_TOKEN": "s3cret"}, "Bearer s3cret"),
+            ({"ZHENGAI_STORE_USER": "zg", "ZHENGAI_STORE_PASSWORD": "pw"}, "Basic emc6cHc="),
+        ):
+            with RemoteStore(url, env=env, ensure_ontology=False) as store:
+                assert store.ask("ASK {}")
+            assert seen[-1] == expected
+    finally:
+        server.shutdown()
