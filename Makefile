@@ -11,7 +11,7 @@ SERVE  ?= yes
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
 DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
 
-.PHONY: install system demo test test-fast lint sample bench bench-api clean
+.PHONY: install system demo test test-fast lint sample bench bench-region bench-api clean
 # What the browser tests and PDF reports need from Debian: its Chromium (driven by Playwright), CJK
 # fonts, pdftotext (poppler-utils) to read a PDF back, and Virtuoso (a second SPARQL server for the
 # remote-store tests)
@@ -93,6 +93,10 @@ sample: install
 bench: install
 	$(BIN)/python bench/load_sample.py
 	$(BIN)/python bench/diagnose.py
+
+# A region of 40 synthetic colleges on Oxigraph server (some 20 M quads; about half an hour)
+bench-region: install
+	$(BIN)/python bench/region.py
 
 # API throughput with locust on a loaded, diagnosed store: make bench-api BENCH_STORE=path
 bench-api: install
