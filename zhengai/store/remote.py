@@ -43,6 +43,7 @@ from .base import (
     large_new_graphs,
     write_failed,
 )
+from .embedded import OxigraphStore
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox, from_ox_skolem, ntriples, to_ox_skolem
 
@@ -523,6 +524,18 @@ class RemoteStore(SparqlStore):
         except StoreError:
             self.drop_graph(name)
             raise
+
+    def working_copy(
+        self,
+        graphs: Iterable[URIRef],
+        partial: Mapping[URIRef, Iterable[URIRef]],
+        about: Mapping[URIRef, tuple[URIRef, URIRef]] | None = None,
+    ) -> OxigraphStore:
+        """A few graphs in memory, read with queries (``copy.working_copy``): the ownership rules
+        then ask them without a round trip each."""
+        from .copy import working_copy
+
+        return working_copy(self, graphs, partial, about)
 
     def drop_graph(self, name: URIRef) -> None:
         check_graph_iri(name)
