@@ -19,6 +19,7 @@ from rdflib import URIRef
 from zhengai import diagnosis, query_registry, reports
 from zhengai.errors import DiagnosisError
 from zhengai.namespaces import GRAPH_BASE
+from zhengai.namespaces import iri as make_iri
 from zhengai.store import CollegeStore, GraphStore
 from zhengai.store.college import colleges
 
@@ -29,6 +30,10 @@ UNIT_TYPES = {
     "PartyMassDepartment": ("党群部门", "party and mass department"),
     "OrganizationalUnit": ("其他组织单位", "other unit"),
 }
+
+
+def indicator_iri(code: str) -> URIRef:
+    return make_iri("indicator", code)
 
 
 def type_order(kind: str) -> int:
@@ -98,19 +103,19 @@ def compare(base: GraphStore, indicator: str, period: int | None = None) -> list
     """Every college on one indicator (by its code): its latest run's gaps of the indicator by
     severity, and the period's observed values (how many subjects reported a number, their mean,
     lowest and highest)."""
-    lookup = query_registry.get("indicator_by_code")
+    lookup = query_registry.get("indicator_label")
     counts = query_registry.get("indicator_gap_counts")
     values = query_registry.get("indicator_value_summary")
     out = []
     for view in _views(base):
         run = _run(view, period)
         college = College(view.code, _name(view), run.period if run else None)
-        found = view.select(lookup.text, lookup.bindings({"code": indicator}))
+        iri = indicator_iri(indicator)  # by its IRI: a look-up by notation took 1.2 s a college
+        found = view.select(lookup.text, lookup.bindings({"indicator": str(iri)}))
         row = Comparison(college, indicator)
         out.append(row)
         if not found:
             continue
-        iri = found[0]["indicator"]
         row.label = "".join(str(found[0]["label"]).split("\n"))
         if run is None:
             continue
