@@ -29,7 +29,7 @@ from zhengai.errors import StoreError
 from zhengai.namespaces import GRAPH_BASE
 
 from .base import ONTOLOGY_GRAPH, Row, SparqlStore, Triple, backup_format, data_block
-from .embedded import OxigraphStore
+from .copy import working_copy
 from .pending import PendingGraph, text_of
 from .terms import to_ox
 
@@ -188,17 +188,8 @@ class CollegeStore:
         self._graphs = None
         self.inner.extend_graph(self.physical(name), self._body(body), self._content(record))  # type: ignore[attr-defined, arg-type]
 
-    def working_copy(
-        self,
-        graphs: Iterable[URIRef],
-        partial: Mapping[URIRef, Iterable[URIRef]],
-        about: Mapping[URIRef, tuple[URIRef, URIRef]] | None = None,
-    ) -> OxigraphStore:
-        """A few graphs in memory, read with queries (``copy.working_copy``): the ownership rules
-        then ask them without a round trip each."""
-        from .copy import working_copy
-
-        return working_copy(self, graphs, partial, about)
+    # a few graphs in memory, read with queries: the ownership rules then ask them locally
+    working_copy = working_copy
 
     def drop_graph(self, name: URIRef) -> None:
         self._graphs = None

@@ -43,7 +43,7 @@ from .base import (
     large_new_graphs,
     write_failed,
 )
-from .embedded import OxigraphStore
+from .copy import working_copy
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox, from_ox_skolem, ntriples, to_ox_skolem
 
@@ -525,17 +525,8 @@ class RemoteStore(SparqlStore):
             self.drop_graph(name)
             raise
 
-    def working_copy(
-        self,
-        graphs: Iterable[URIRef],
-        partial: Mapping[URIRef, Iterable[URIRef]],
-        about: Mapping[URIRef, tuple[URIRef, URIRef]] | None = None,
-    ) -> OxigraphStore:
-        """A few graphs in memory, read with queries (``copy.working_copy``): the ownership rules
-        then ask them without a round trip each."""
-        from .copy import working_copy
-
-        return working_copy(self, graphs, partial, about)
+    # a few graphs in memory, read with queries: the ownership rules then ask them locally
+    working_copy = working_copy
 
     def drop_graph(self, name: URIRef) -> None:
         check_graph_iri(name)
