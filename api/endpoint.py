@@ -77,7 +77,7 @@ def _answer(svc: Service, who: Principal, params: MultiDict, accept: str | None,
         mine = tuple(str(g) for g in college.graphs())
         default = mine if default is None else tuple(str(college.physical(URIRef(g))) for g in default)
         named = mine if named is None else tuple(str(college.physical(URIRef(g))) for g in named)
-    body = svc.pool.run(Job(text, media, default, named, svc.settings.row_limit))
+    body = svc.pool.run(Job(text, media, default, named, svc.settings.row_limit, endpoint))
     charset = "; charset=utf-8" if media.startswith(TEXT_TYPES) else ""
     return Response(body, media_type=media + charset if charset else media)
 
@@ -115,18 +115,20 @@ async def sparql_post(request: Request) -> Response:
         form = await request.form()
         params = MultiDict([*params.multi_items(), *((k, str(v)) for k, v in form.multi_items())])
     elif media == "application/sparql-query":
-        charset = "utf-8"
+        # SPARQL 1.1 Protocol §2.1.3: the body is the query, unencoded, in UTF-8 and nothing else
         for option in options.split(";"):
             key, _, value = option.partition("=")
-            if key.strip().lower() == "charset":
-                charset = value.strip().strip('"') or "utf-8"
+            charset = value.strip().strip('"').lower()
+            if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+                raise sparql.UnsupportedMediaType(
+                    f"查询文本须为 UTF-8 编码（请求声明了 {charset}）",
+                    f"the query must be sent in UTF-8 (the request declares {charset})",
+                )
         raw = await request.body()
         try:
-            text = raw.decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise QueryError(
-                f"查询文本无法按 {charset} 解码", f"the query cannot be decoded as {charset}"
-            ) from exc
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QueryError("查询文本不是有效的 UTF-8", "the query is not valid UTF-8") from exc
         params = MultiDict([*params.multi_items(), ("query", text)])
     elif media == "application/sparql-update":
         raise sparql.refuse_update()

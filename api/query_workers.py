@@ -63,6 +63,7 @@ class Job:
     default_graph: tuple[str, ...] | None  # None: the union of every named graph
     named_graphs: tuple[str, ...] | None  # None: every named graph
     row_limit: int
+    base_iri: str | None = None  # what relative IRIs in the query resolve against (the endpoint)
 
 
 # -- in the worker ---------------------------------------------------------------------------------
@@ -107,8 +108,14 @@ def execute(
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graph]
     if job.named_graphs is not None:
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    text = job.query
+    if job.base_iri is not None:
+        if isinstance(store, ox.Store):
+            options["base_iri"] = job.base_iri
+        else:  # a server resolves against its own address unless the query says otherwise
+            text = f"BASE <{job.base_iri}>\n{text}"
     try:
-        result = store.query(job.query, **options)
+        result = store.query(text, **options)
         if isinstance(result, ox.QueryBoolean):
             return ("ok", result.serialize(format=RESULT_FORMATS[job.media_type]))
         if isinstance(result, ox.QuerySolutions):

@@ -71,15 +71,32 @@ def phase_fast(store: Path, work: Path) -> dict[str, object]:
     with OxigraphStore(store) as s:
         period = diagnosis.available_periods(s)[-1]
         marks: dict[str, float] = {}
+        query_seconds: list[float] = []
+        answers: list[list[diagnosis.Result]] = []
+        timed = diagnosis.validate_fast
+
+        def validate_timed(*args, **kwargs):  # the run's own call of the query, timed where it runs
+            t = time.perf_counter()
+            try:
+                answers.append(timed(*args, **kwargs))
+                return answers[-1]
+            finally:
+                query_seconds.append(time.perf_counter() - t)
+
+        diagnosis.validate_fast = validate_timed
         started = time.perf_counter()
-        run = diagnosis.diagnose(s, period, progress=lambda m: marks.setdefault(m, time.perf_counter()))
+        try:
+            run = diagnosis.diagnose(s, period, progress=lambda m: marks.setdefault(m, time.perf_counter()))
+        finally:
+            diagnosis.validate_fast = timed
         total = time.perf_counter() - started
-        steps = sorted(marks.values())
-        # validation = from the start of validating to the start of the comparison
-        validate = steps[2] - steps[1] if len(steps) >= 3 else float("nan")
-        t = time.perf_counter()
-        results = diagnosis.validate_fast(s, period, run.shapes_graph)
-        query_only = time.perf_counter() - t
+        # validation = from the "validating" mark to the next one (it holds the query, reading its
+        # results into gaps, and the coverage summary)
+        times = sorted(marks.values())
+        begin = next(v for m, v in marks.items() if m.startswith("校验"))
+        validate = next((v for v in times if v > begin), float("nan")) - begin
+        query_only = sum(query_seconds)
+        results = answers[0]
         rows = diagnosis.due_items(s, period, run.shapes_graph)
         diagnosis.data_graph(rows).serialize(work / "data.nt", format="nt", encoding="utf-8")
         # the whole period as a plain pyshacl user would feed it: the observation graph plus the
@@ -210,7 +227,8 @@ def main() -> None:
     fast = _child("fast", "--store", str(store), "--work", str(work))
     print(
         f"fast ({fast['period']}): diagnose {fast['diagnose_seconds']:.2f}s (validation {fast['validate_seconds']:.2f}s, "
-        f"of which the SPARQL query {fast['fast_query_seconds']:.2f}s); {fast['due_items']:,} due items, "
+        f"of which the SPARQL query {fast['fast_query_seconds']:.2f}s, timed inside the same run); "
+        f"{fast['due_items']:,} due items, "
         f"{fast['observation_triples']:,} observation triples, {fast['gaps']:,} gaps, {fast['closed']:,} closed; "
         f"peak {fast['peak_mib']:.0f} MiB"
     )

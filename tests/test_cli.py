@@ -71,6 +71,17 @@ def test_store_from_environment(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "env-store").exists()
 
 
+def test_global_options_after_the_command(tmp_path: Path) -> None:
+    store = tmp_path / "after"
+    loaded = runner.invoke(app, ["load", str(SAMPLE_FILES[0]), "--store", str(store)])
+    assert loaded.exit_code == 0, loaded.output
+    assert store.exists() and not (tmp_path / ".zhengai").exists()
+    stats = runner.invoke(app, ["stats", f"--store={store}", "--college", "10999"])
+    assert stats.exit_code == 0, stats.output
+    # after "--" a word is an argument, whatever it looks like
+    assert runner.invoke(app, ["--store", str(store), "query", "--", "--store"]).exit_code == 2
+
+
 def test_query_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     for args in (
         ["query", "nope"],

@@ -65,7 +65,14 @@ def test_get_post_form_and_post_query_agree(client: TestClient) -> None:
         content='ASK { FILTER("é" = "é") }'.encode("latin-1"),
         headers=auth("quality_office") | {"Content-Type": "application/sparql-query; charset=ISO-8859-1"},
     )
-    assert latin.json()["boolean"] is True
+    # the protocol takes a query body in UTF-8 only (W3C bad_query_non_utf8)
+    assert latin.status_code == 415 and "UTF-8" in latin.json()["en"]
+    broken = client.post(
+        "/sparql",
+        content='ASK { FILTER("é" = "é") }'.encode("latin-1"),
+        headers=auth("quality_office") | {"Content-Type": "application/sparql-query"},
+    )
+    assert broken.status_code == 400 and "UTF-8" in broken.json()["en"]
 
 
 def test_extra_parameters_are_ignored(client: TestClient) -> None:

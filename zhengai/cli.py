@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from zhengai import (
     __version__,
@@ -40,7 +42,46 @@ from zhengai.namespaces import GRAPH_BASE, LEVELS
 from zhengai.store import GraphStore, OxigraphStore, open_store, store_location
 from zhengai.views import render_term, stats_tables
 
+GLOBAL_OPTIONS = ("--store", "--college")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move ``--store``/``--college`` given after the command to the front, where click reads them.
+
+    >>> hoist_global_options(["serve", "--store", "s", "--port", "9000"])
+    ['--store', 's', 'serve', '--port', '9000']
+    >>> hoist_global_options(["load", "a.xlsx", "--college=10999", "--", "--store"])
+    ['--college=10999', 'load', 'a.xlsx', '--', '--store']
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 2
+            continue
+        if arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class _Commands(TyperGroup):
+    """The top-level group: the global options are accepted before or after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="诊改知识图谱 — knowledge graph and semantic queries for college quality diagnosis (诊改).",
     no_args_is_help=True,
     add_completion=False,
