@@ -19,10 +19,11 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
-from zhengai import __version__
+from zhengai import __version__, write_log
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, events, lifecycle, push, region, reports, resources, subscriptions, web
+from . import endpoint, events, guards, lifecycle, push, region, reports, resources, subscriptions, web
+from .routes import log as log_routes
 from .service import Service, Settings
 
 STATUS = {
@@ -38,6 +39,7 @@ STATUS = {
     "unsupported_media_type": 415,
     "query_too_large": 422,
     "unprocessable": 422,
+    "rate_limited": 429,
     "query_busy": 503,
     "query_timeout": 503,
     "store_error": 503,
@@ -59,9 +61,11 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = Service(store_path, settings)
+        app.state.write_log = write_log.Writer(app.state.service.store, app.state.service.write_lock)
         try:
             yield
         finally:
+            app.state.write_log.close()
             app.state.service.close()
 
     app = FastAPIOffline(  # /docs and /redoc with their scripts served from the package: no CDN
@@ -105,6 +109,8 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
                 )
         return await call_next(request)
 
+    guards.install(app, settings.rate_limits)
+
     @app.exception_handler(ZhengaiError)
     async def zhengai_error(request: Request, exc: ZhengaiError) -> Response:
         if web.is_page(request.url.path):  # a page's error is a page, in the reader's language
@@ -135,6 +141,7 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
             _body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers
         )
 
+    app.include_router(log_routes.router)
     app.include_router(push.router)
     app.include_router(events.router)
     app.include_router(subscriptions.router)

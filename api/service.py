@@ -34,6 +34,7 @@ from zhengai import (
 from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.store import CollegeStore, OxigraphStore, RemoteStore, open_store
 
+from .guards import RateLimits
 from .query_workers import QueryPool, RemoteQueryPool
 from .roles import Principal, Tokens
 from .uploads import Limits
@@ -54,6 +55,7 @@ class Settings:
     subscriptions: list[delivery.Subscription] = field(default_factory=list)  # webhooks
     delivery_interval: float = 0.2  # seconds between passes over the outbox
     college: str | None = None  # the college served, in a store that holds several
+    rate_limits: RateLimits = field(default_factory=RateLimits)  # per caller and minute
 
 
 class Service:

@@ -8,6 +8,7 @@ import pytest
 from conftest import SAMPLE, load_sample
 from typer.testing import CliRunner
 
+from zhengai import write_log
 from zhengai.cli import app
 from zhengai.store import OxigraphStore
 
@@ -27,7 +28,7 @@ def sample_path(tmp_path: Path) -> Path:
 def snapshot(path: Path) -> set[tuple]:
     store = OxigraphStore(path)
     try:
-        return set(store.quads())
+        return write_log.data_quads(store.quads())
     finally:
         store.close()
 
@@ -40,6 +41,8 @@ def run_load(store: Path, *args: str) -> str:
     assert "Traceback" not in output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert snapshot(store) == before, "the store changed after a failed load"
+    with OxigraphStore(store) as s:  # the refused attempt is in the write log
+        assert [(e.action, e.outcome) for e in write_log.entries(s, limit=1)] == [("load", "error")]
     return output
 
 

@@ -55,6 +55,9 @@ def test_every_query_runs_on_the_sample(diagnosed: tuple[OxigraphStore, diagnosi
         "g": str(graph("observations/2025")),
         "key": "erp-42",
         "after": "0",
+        "since": "2000-01-01",
+        "actor": "",
+        "action": "",
     }
     gap_of = {  # a gap each ownership rule answers for on the sample
         "owner_rule2_responsible_post": "2025/ZY-1.2.1-01/510203",

@@ -73,7 +73,9 @@ def test_only_the_region_role_reads_the_region_and_tokens_keep_to_their_college(
     tokens.write_text(TOKEN_FILE, encoding="utf-8")
     env = {"ZHENGAI_COLLEGE": A}
     with serving(region_store, env, "--tokens", str(tokens)) as base:
-        answer = httpx.get(f"{base}/region/compare", params={"indicator": INDICATOR}, headers=auth("region"), timeout=60)
+        answer = httpx.get(
+            f"{base}/region/compare", params={"indicator": INDICATOR}, headers=auth("region"), timeout=60
+        )
         assert answer.status_code == 200, answer.text
         assert [c["college"]["code"] for c in answer.json()] == [A, B]
         assert "/id/" not in answer.text and "510202" not in answer.text

@@ -173,7 +173,11 @@ def test_a_large_new_graph_is_posted_and_an_interrupted_post_is_dropped(any_stor
         big.add((URIRef(f"https://w3id.org/zhengai/id/x/{i}"), P, Literal(i)))
     any_store.replace_graphs({graph("test/big"): big, A: content("小")})
     assert len(any_store.graph(graph("test/big"))) == 25_000 and len(any_store.graph(A)) == 1
-    assert not [g for g in any_store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g") if JOURNALS in str(g["g"])]
+    assert not [
+        g
+        for g in any_store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        if JOURNALS in str(g["g"])
+    ]
     # a write that died after its journal and half of its graph
     journal = URIRef(f"{JOURNALS}{int(__import__('time').time()) - 3600}-deadbeef")
     note = Graph()

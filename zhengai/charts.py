@@ -41,7 +41,9 @@ def lines(
             ys = [v for _, v in points if v is not None]
             axes.plot(xs, ys, marker="o", label=name, color=COLOURS[n % len(COLOURS)])
         for n, (name, value) in enumerate((guides or {}).items()):
-            axes.axhline(value, linestyle="--", linewidth=1, color=COLOURS[(n + 2) % len(COLOURS)], label=name)
+            axes.axhline(
+                value, linestyle="--", linewidth=1, color=COLOURS[(n + 2) % len(COLOURS)], label=name
+            )
         periods = sorted({p for points in series.values() for p, _ in points})
         if periods:
             axes.set_xticks(periods, [str(p) for p in periods])

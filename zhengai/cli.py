@@ -28,6 +28,7 @@ from zhengai import (
     criteria_report,
     diagnosis,
     lifecycle,
+    log_commands,
     ownership,
     region_commands,
     reports,
@@ -77,7 +78,27 @@ class _Commands(TyperGroup):
     """The top-level group: the global options are accepted before or after the command."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        rest = super().parse_args(ctx, hoist_global_options(list(args)))
+        ctx.meta["zhengai.args"] = [*getattr(ctx, "_protected_args", []), *rest]  # the command, its arguments
+        return rest
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a command that writes leaves an entry in the write log."""
+        failure: BaseException | None = None
+        try:
+            return super().invoke(ctx)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            args = ctx.meta.get("zhengai.args", [])
+            command, rest = (args[0], args[1:]) if args else (None, [])
+            if (
+                log_commands.is_write(command, rest)
+                and "--help" not in rest
+                and not isinstance(failure, click.exceptions.UsageError)
+            ):
+                log_commands.record_command(_open, command, rest, log_commands.outcome_of(failure))
 
 
 app = typer.Typer(
@@ -1008,6 +1029,15 @@ def serve(
         list[str] | None, typer.Option(help="An origin allowed to call the API from a browser (repeatable).")
     ] = None,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted by POST /loads, in MB.")] = 50,
+    log_level: Annotated[
+        str, typer.Option(help="The server's log: warning (default), info (adds every request), debug.")
+    ] = "warning",
+    rate_limit: Annotated[
+        str,
+        typer.Option(
+            help="Requests per minute per token (or address): sparql=…,loads=…,writes=… (0: no limit)."
+        ),
+    ] = "",
     subscriptions: Annotated[
         Path | None,
         typer.Option(help="TOML file of webhook subscriptions (default: ZHENGAI_SUBSCRIPTIONS_FILE)."),
@@ -1017,6 +1047,7 @@ def serve(
     import uvicorn
 
     from zhengai.api.app import create_app
+    from zhengai.api.guards import RateLimits
     from zhengai.api.roles import Tokens
     from zhengai.api.service import Settings
     from zhengai.api.uploads import Limits
@@ -1025,6 +1056,7 @@ def serve(
     try:
         configured = Tokens.configured(tokens)
         hooks = _subscriptions(subscriptions)
+        limits = RateLimits.parse(rate_limit)
     except ZhengaiError as exc:
         raise _fail(exc) from None
     settings = Settings(
@@ -1036,10 +1068,11 @@ def serve(
         query_workers=max(1, query_workers),
         cors_origins=tuple(cors_origin or ()),
         upload=Limits(max_bytes=max_upload_mb * 1024 * 1024),
+        rate_limits=limits,
     )
     err.print(f"{len(configured)} 个令牌 / token(s) configured; requests without one have the public role")
     out.print(f"zhengai API on http://{host}:{port}/docs  (store {path})", highlight=False)
-    uvicorn.run(create_app(path, settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(path, settings), host=host, port=port, log_level=log_level)
 
 
 def _subscriptions(path: Path | None) -> list:  # type: ignore[type-arg]
@@ -1125,6 +1158,7 @@ def audit_(
 
 lifecycle_commands.register(app)
 region_commands.register(app)
+log_commands.register(app, _open, out, _fail)
 
 if __name__ == "__main__":  # pragma: no cover
     # run the imported module's app, not this copy's: the lifecycle commands read zhengai.cli.State

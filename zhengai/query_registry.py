@@ -7,6 +7,7 @@ by the store (SEP-0007 substitutions), never formatted into the query text.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from zhengai.resources import list_names, read_text
 
 _INCLUDE = re.compile(r"^(\s*)#\s*include\s+(\w+)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(\w+)\s*(?:[—-]+\s*(.*))?$", re.MULTILINE)
-TYPES = ("string", "integer", "decimal", "iri", "date")
+TYPES = ("string", "integer", "decimal", "iri", "date", "datetime")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Param:
                 return URIRef(value.strip("<>"))
             if self.type == "date":
                 return Literal(value, datatype=XSD.date)
+            if self.type == "datetime":  # a day or a time; without a zone, UTC (zoned times compare)
+                moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+                return Literal(moment.isoformat(), datatype=XSD.dateTime)
         except (ValueError, InvalidOperation):
             raise QueryError(
                 f"参数 {self.name} 应为 {self.type}：「{value}」",

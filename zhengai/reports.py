@@ -163,7 +163,9 @@ def live_rows(store: GraphStore, run_graph: URIRef) -> tuple[set[str], dict[str,
 
 def row_literal(row: GapRow) -> Literal:
     """One gap's row as rdf:JSON, kept on a gap the live re-check wrote (``zg:gapRow``)."""
-    return Literal(json.dumps(list(vars(row).values()), ensure_ascii=False, separators=(",", ":")), datatype=RDF.JSON)
+    return Literal(
+        json.dumps(list(vars(row).values()), ensure_ascii=False, separators=(",", ":")), datatype=RDF.JSON
+    )
 
 
 @dataclass(frozen=True)
