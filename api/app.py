@@ -22,8 +22,23 @@ from starlette.exceptions import HTTPException
 from zhengai import __version__, write_log
 from zhengai.errors import ZhengaiError
 
-from . import endpoint, events, guards, lifecycle, push, region, reports, resources, subscriptions, web
-from .routes import log as log_routes
+from . import guards, web
+from .routes import (
+    audit,
+    diagnoses,
+    events,
+    gaps,
+    lifecycle,
+    loads,
+    log,
+    lookups,
+    push,
+    region,
+    reports,
+    service,
+    sparql,
+    subscriptions,
+)
 from .service import Service, Settings
 
 STATUS = {
@@ -141,15 +156,12 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
             _body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers
         )
 
-    app.include_router(log_routes.router)
-    app.include_router(push.router)
-    app.include_router(events.router)
-    app.include_router(subscriptions.router)
-    app.include_router(reports.router)
-    app.include_router(region.router)
-    app.include_router(lifecycle.router)  # before resources: /gaps/{id:path} would take its paths
-    app.include_router(resources.router)
-    app.include_router(endpoint.router)
+    for routes in (service, lookups, loads, diagnoses, log, push, events, subscriptions, reports, region):
+        app.include_router(routes.router)
+    app.include_router(lifecycle.router)  # before the gaps: /gaps/{id:path} would take its paths
+    app.include_router(gaps.router)
+    app.include_router(audit.router)
+    app.include_router(sparql.router)
     app.include_router(web.router)  # the pages, at /
     app.mount("/static/ui", web.static, name="static-ui")
     return app

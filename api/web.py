@@ -30,8 +30,10 @@ from zhengai import charts, diagnosis, events, lifecycle, reports, spiral
 from zhengai.errors import ZhengaiError
 from zhengai.namespaces import LEVELS, SYSTEMS
 
-from . import resources
+from . import visibility
 from .roles import ROLE_NAMES_ZH, AccessError, Principal, TokenError
+from .routes import audit as audit_routes
+from .routes import gaps as gap_routes
 from .service import Service, ServiceDep
 
 HERE = Path(__file__).parent
@@ -223,8 +225,8 @@ def heatmap(request: Request, svc: ServiceDep, period: int | None = None) -> Res
 
 def _summary(svc: Service, who: Principal, run: diagnosis.RunInfo) -> dict[str, dict[str, dict[str, int]]]:
     """The heatmap's counts: the open gaps the caller may see, by the API's own rules."""
-    owners = resources._owners_for(svc, who, run.graph, None, False)
-    rows = [r for r in svc.gap_rows(run.graph) if resources._visible(who, r, owners.get(r.id))]
+    owners = visibility.owners_for(svc, who, run.graph, None, False)
+    rows = [r for r in svc.gap_rows(run.graph) if visibility.visible(who, r, owners.get(r.id))]
     return reports.summary(rows)
 
 
@@ -242,7 +244,7 @@ def cell(
     who = _who(svc, request)
     if who is None:
         return _signin_redirect(request)
-    answer = resources.gaps(
+    answer = gap_routes.gaps(
         svc, who, period=period, level=level if level in LEVELS else None,  # type: ignore[arg-type]
         system=system if system in SYSTEMS else None, severity=severity if severity in ("red", "yellow", "missing") else None,  # type: ignore[arg-type]
         limit=PAGE, cursor=cursor,
@@ -263,7 +265,7 @@ def gap_page(request: Request, svc: ServiceDep, gap_id: str) -> Response:
     if who is None:
         return _signin_redirect(request)
     try:
-        found = resources.gap(svc, who, gap_id)
+        found = gap_routes.gap(svc, who, gap_id)
     except ZhengaiError as exc:
         return error_page(request, exc.zh, exc.en, 403 if exc.code == "forbidden" else 404)
     history = lifecycle.history(svc.store, gap_id).as_dict()
@@ -303,7 +305,7 @@ def measure_form(
     """Record an improvement measure from the gap's page, as the API's POST …/measures does."""
     import datetime as dt
 
-    from .lifecycle import MeasureRequest, record_measure
+    from .routes.lifecycle import MeasureRequest, record_measure
 
     return _act(request, svc, gap_id, csrf, lambda who, p, i, s: record_measure(
         svc, who, p, i, s, MeasureRequest(text=text, due=dt.date.fromisoformat(due))))  # fmt: skip
@@ -319,7 +321,7 @@ def review_form(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """Review (复核) the gap's current measure from its page, as the API's POST …/reviews does."""
-    from .lifecycle import ReviewRequest, record_review
+    from .routes.lifecycle import ReviewRequest, record_review
 
     return _act(request, svc, gap_id, csrf, lambda who, p, i, s: record_review(
         svc, who, p, i, s, ReviewRequest(accept=verdict == "accept", reason=reason)))  # fmt: skip
@@ -364,7 +366,7 @@ def _all_gaps(svc: Service, who: Principal, period: int) -> list[dict[str, objec
     found: list[dict[str, object]] = []
     cursor: int | None = 0
     while cursor is not None:
-        answer = resources.gaps(svc, who, period=period, limit=1000, cursor=cursor)  # type: ignore[arg-type]
+        answer = gap_routes.gaps(svc, who, period=period, limit=1000, cursor=cursor)  # type: ignore[arg-type]
         found += answer["items"]  # type: ignore[arg-type]
         cursor = answer.get("next_cursor")  # type: ignore[assignment]
     return found
@@ -384,7 +386,7 @@ async def live_stream(
     request: Request, svc: ServiceDep, after: Annotated[int | None, Query(ge=0)] = None
 ) -> Response:
     """GET /events for the signed-in page (an EventSource sends the cookie, not a header)."""
-    from .events import event_stream
+    from .routes.events import event_stream
 
     who = _who(svc, request)
     if who is None:
@@ -483,9 +485,9 @@ def profile_page(
     gaps = []
     if svc.runs():
         run = svc.runs()[-1]
-        owners = resources._owners_for(svc, who, run.graph, None, False)
+        owners = visibility.owners_for(svc, who, run.graph, None, False)
         gaps = [r for r in svc.gap_rows(run.graph) if r.subject == subject and r.severity != "closed"
-                and resources._visible(who, r, owners.get(r.id))]  # fmt: skip
+                and visibility.visible(who, r, owners.get(r.id))]  # fmt: skip
     return _page(request, "profile.html", {"subject": subject, "rows": rows, "gaps": gaps, "quote": quote})
 
 
@@ -529,7 +531,7 @@ def audit_page(
     if who is None:
         return _signin_redirect(request)
     try:
-        found = resources.audit(svc, who)
+        found = audit_routes.audit(svc, who)
     except ZhengaiError as exc:
         return error_page(request, exc.zh, exc.en, 403)
     findings = [f for f in found["findings"] if check is None or f["check"] == check]  # type: ignore[union-attr]

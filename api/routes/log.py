@@ -53,7 +53,7 @@ class LogPage(BaseModel):
     next_offset: int | None = Field(description="The offset of the next page; null on the last.")
 
 
-@router.get("/log", responses=ERRORS)
+@router.get("/log", response_model=LogPage, responses=ERRORS)
 def log(
     svc: ServiceDep,
     who: PrincipalDep,

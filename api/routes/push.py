@@ -11,8 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from zhengai import push
 from zhengai.errors import InputError, Location
 
-from .roles import Principal
-from .service import PrincipalDep, ServiceDep
+from ..models import ERRORS, PAYLOAD, ErrorBody, PushReport
+from ..roles import Principal
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter()
 SOURCE = "POST /observations"
@@ -56,7 +57,18 @@ def _sheets(body: bytes, content_type: str) -> tuple[list, list]:  # type: ignor
     )
 
 
-@router.post("/observations", tags=["push"], status_code=201)
+@router.post(
+    "/observations",
+    tags=["push"],
+    status_code=201,
+    response_model=PushReport,
+    responses={
+        **ERRORS,
+        **PAYLOAD,
+        200: {"model": PushReport, "description": "Nothing new was written (duplicates, or a replayed key)"},
+        422: {"model": ErrorBody, "description": "Bad items: every problem, by item; nothing written"},
+    },
+)
 async def push_observations(
     request: Request,
     svc: ServiceDep,

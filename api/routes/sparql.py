@@ -19,12 +19,26 @@ from starlette.datastructures import MultiDict
 from zhengai.errors import QueryError
 from zhengai.store import CollegeStore
 
-from . import sparql
-from .query_workers import Job
-from .roles import AccessError, Principal
-from .service import Service, principal, service
+from .. import sparql
+from ..models import ERRORS, ErrorBody
+from ..query_workers import Job
+from ..roles import AccessError, Principal
+from ..service import Service, principal, service
 
 router = APIRouter(tags=["sparql"])
+RESULT_TYPES: dict[str, object] = {
+    media: {}
+    for media in (
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+        "text/turtle",
+        "application/n-triples",
+        "application/ld+json",
+        "application/rdf+xml",
+    )
+}
 TEXT_TYPES = ("text/", "application/sparql-results+json", "application/n-triples", "application/ld+json")
 DESCRIPTION_TYPES = {
     "text/turtle": "turtle",
@@ -82,7 +96,16 @@ def _answer(svc: Service, who: Principal, params: MultiDict, accept: str | None,
     return Response(body, media_type=media + charset if charset else media)
 
 
-@router.get("/sparql")
+@router.get(
+    "/sparql",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        400: {"model": ErrorBody, "description": "A malformed query, or two / 查询有误"},
+        406: {"model": ErrorBody, "description": "No result format the client accepts / 无可用的结果格式"},
+        200: {"description": "The results, by content negotiation", "content": RESULT_TYPES},
+    },
+)
 def sparql_get(
     request: Request,
     query: Annotated[
@@ -103,7 +126,20 @@ def sparql_get(
     )
 
 
-@router.post("/sparql")
+@router.post(
+    "/sparql",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        415: {
+            "model": ErrorBody,
+            "description": "Not a form or a UTF-8 application/sparql-query body / 不支持的请求体",
+        },
+        400: {"model": ErrorBody, "description": "A malformed query, or two / 查询有误"},
+        406: {"model": ErrorBody, "description": "No result format the client accepts / 无可用的结果格式"},
+        200: {"description": "The results, by content negotiation", "content": RESULT_TYPES},
+    },
+)
 async def sparql_post(request: Request) -> Response:
     """SPARQL 1.1 Protocol query via POST: a form (``query=``) or an ``application/sparql-query`` body."""
     svc, who = service(request), principal(request)

@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field
 
 from zhengai import lifecycle
 
-from .resources import _reviewable, _visible
-from .roles import AccessError, Principal
-from .service import PrincipalDep, Service, ServiceDep
+from ..models import CONFLICT, ERRORS, NOT_FOUND, ActionRecorded, GapHistory
+from ..roles import AccessError, Principal
+from ..service import PrincipalDep, Service, ServiceDep
+from ..visibility import reviewable, visible
 
 router = APIRouter()
 
@@ -65,7 +66,7 @@ def _check_visible(svc: Service, who: Principal, gap_id: str) -> None:
     row = svc.gap_row(run_graph, gap_id)
     owner = svc.owner(run_graph, gap_iri) if row is not None and row.severity != "closed" else None
     if row is None or not (
-        _visible(who, row, owner) or _visible(who, row, owner, _reviewable(svc, who, run_graph))
+        visible(who, row, owner) or visible(who, row, owner, reviewable(svc, who, run_graph))
     ):
         raise AccessError("无权查看此问题", "you may not see this gap")
 
@@ -80,7 +81,13 @@ def _record(svc: Service, gap_id: str, act: Callable[[str], lifecycle.Action]) -
     return {"action": action.as_dict(), "history": lifecycle.history(svc.store, gap_id).as_dict()}
 
 
-@router.post("/gaps/{period}/{indicator}/{subject}/measures", tags=["lifecycle"], status_code=201)
+@router.post(
+    "/gaps/{period}/{indicator}/{subject}/measures",
+    tags=["lifecycle"],
+    status_code=201,
+    response_model=ActionRecorded,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+)
 def record_measure(
     svc: ServiceDep,
     who: PrincipalDep,
@@ -100,7 +107,13 @@ def record_measure(
     )
 
 
-@router.post("/gaps/{period}/{indicator}/{subject}/reviews", tags=["lifecycle"], status_code=201)
+@router.post(
+    "/gaps/{period}/{indicator}/{subject}/reviews",
+    tags=["lifecycle"],
+    status_code=201,
+    response_model=ActionRecorded,
+    responses={**ERRORS, **NOT_FOUND, **CONFLICT},
+)
 def record_review(
     svc: ServiceDep,
     who: PrincipalDep,
@@ -125,7 +138,12 @@ def record_review(
     )
 
 
-@router.get("/gaps/{period}/{indicator}/{subject}/history", tags=["lifecycle"])
+@router.get(
+    "/gaps/{period}/{indicator}/{subject}/history",
+    tags=["lifecycle"],
+    response_model=GapHistory,
+    responses={**ERRORS, **NOT_FOUND},
+)
 def gap_history(
     svc: ServiceDep, who: PrincipalDep, period: Period, indicator: Indicator, subject: Subject
 ) -> dict[str, object]:

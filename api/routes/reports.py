@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from zhengai import selfreport
 
-from .roles import AccessError
-from .service import PrincipalDep, ServiceDep
+from ..models import ERRORS, NOT_FOUND
+from ..roles import AccessError
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter()
 MEDIA = {
@@ -29,7 +30,24 @@ MEDIA = {
 }
 
 
-@router.get("/reports", tags=["reports"], response_class=Response)
+@router.get(
+    "/reports",
+    tags=["reports"],
+    response_class=Response,
+    responses={
+        **ERRORS,
+        **NOT_FOUND,
+        200: {
+            "description": "The 自我诊改报告 as a file",
+            "content": {
+                "text/markdown": {},
+                "text/html": {},
+                "application/pdf": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            },
+        },
+    },
+)
 async def report(
     svc: ServiceDep,
     who: PrincipalDep,

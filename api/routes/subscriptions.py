@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from zhengai import subscriptions
 from zhengai.errors import ZhengaiError
 
-from .roles import AccessError, Principal
-from .service import PrincipalDep, ServiceDep
+from ..models import BAD_INPUT, CONFLICT, ERRORS, NOT_FOUND
+from ..roles import AccessError, Principal
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter()
 
@@ -66,7 +67,13 @@ def _allowed(who: Principal, scope: str, value: str) -> None:
     )
 
 
-@router.post("/subscriptions", tags=["events"], status_code=201, response_model=SubscriptionOut)
+@router.post(
+    "/subscriptions",
+    tags=["events"],
+    status_code=201,
+    response_model=SubscriptionOut,
+    responses={**ERRORS, **BAD_INPUT, **CONFLICT},
+)
 async def register_subscription(body: NewSubscription, svc: ServiceDep, who: PrincipalDep) -> JSONResponse:
     """Register a webhook. Its deliveries are signed like those of the TOML file's; the secret is in
     this answer only."""
@@ -98,7 +105,7 @@ async def register_subscription(body: NewSubscription, svc: ServiceDep, who: Pri
     return JSONResponse(made.model_dump(), status_code=201)
 
 
-@router.get("/subscriptions", tags=["events"], response_model=list[SubscriptionOut])
+@router.get("/subscriptions", tags=["events"], response_model=list[SubscriptionOut], responses=ERRORS)
 async def list_subscriptions(svc: ServiceDep, who: PrincipalDep) -> list[SubscriptionOut]:
     """The registered subscriptions the caller may manage (all, for the quality office), without
     secrets; those of the TOML file are the server's and not listed."""
@@ -115,7 +122,7 @@ async def list_subscriptions(svc: ServiceDep, who: PrincipalDep) -> list[Subscri
     return out
 
 
-@router.delete("/subscriptions/{name}", tags=["events"], status_code=204)
+@router.delete("/subscriptions/{name}", tags=["events"], status_code=204, responses={**ERRORS, **NOT_FOUND})
 async def delete_subscription(
     name: Annotated[str, Path(max_length=100)], svc: ServiceDep, who: PrincipalDep
 ) -> Response:

@@ -8,18 +8,35 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from zhengai import events
 
-from .service import PrincipalDep, ServiceDep
+from ..models import ERRORS
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter()
 POLL_SECONDS = 1.0  # at the longest between two reads of the store; a write wakes every stream
 
 
-@router.get("/events", tags=["events"])
+@router.get(
+    "/events",
+    tags=["events"],
+    response_class=StreamingResponse,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "Server-Sent Events, one per change of a gap's state (id: the sequence number; data: the event as JSON)",
+            "content": {
+                "text/event-stream": {
+                    "example": 'id: 7\nevent: gap\ndata: {"seq": 7, "gap": "2025/ZY-1.4.1-02/460301", "kind": "new"}\n\n'
+                }
+            },
+        },
+    },
+)
 async def event_stream(
     request: Request,
     svc: ServiceDep,

@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from zhengai import region
 
-from .service import PrincipalDep, ServiceDep
+from ..models import ERRORS
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter(prefix="/region", tags=["region"])
 Period = Annotated[int | None, Query(description="Academic year; default each college's latest run.")]
@@ -61,7 +62,7 @@ def _college(c: region.College) -> CollegePublic:
     return CollegePublic(**dataclasses.asdict(c))
 
 
-@router.get("/colleges", response_model=list[CollegePublic])
+@router.get("/colleges", responses=ERRORS, response_model=list[CollegePublic])
 async def colleges(svc: ServiceDep, who: PrincipalDep, period: Period = None) -> list[CollegePublic]:
     """The region's colleges and the period each is read at."""
     who.require("region")
@@ -69,7 +70,7 @@ async def colleges(svc: ServiceDep, who: PrincipalDep, period: Period = None) ->
     return [_college(c) for c in found]
 
 
-@router.get("/compare", response_model=list[IndicatorComparison])
+@router.get("/compare", responses=ERRORS, response_model=list[IndicatorComparison])
 async def compare(
     svc: ServiceDep,
     who: PrincipalDep,
@@ -94,7 +95,7 @@ async def compare(
     ]
 
 
-@router.get("/heatmap", response_model=list[CollegeHeatmap])
+@router.get("/heatmap", responses=ERRORS, response_model=list[CollegeHeatmap])
 async def heatmap(svc: ServiceDep, who: PrincipalDep, period: Period = None) -> list[CollegeHeatmap]:
     """Each college's open gaps by level and vertical system."""
     who.require("region")
@@ -108,7 +109,7 @@ async def heatmap(svc: ServiceDep, who: PrincipalDep, period: Period = None) -> 
     ]
 
 
-@router.get("/owners", response_model=list[UnitTypeCount])
+@router.get("/owners", responses=ERRORS, response_model=list[UnitTypeCount])
 async def owners(svc: ServiceDep, who: PrincipalDep, period: Period = None) -> list[UnitTypeCount]:
     """The region's open gaps grouped by the kind of unit that owns them."""
     who.require("region")

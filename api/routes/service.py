@@ -1,0 +1,28 @@
+"""``/healthz`` and ``/whoami``: is the server up, and who does the token say the caller is."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from zhengai import __version__, write_log
+
+from ..models import ERRORS, Health, Identity
+from ..service import PrincipalDep, ServiceDep
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["service"], response_model=Health)
+def healthz(svc: ServiceDep) -> dict[str, object]:
+    """Liveness: the version and the number of quads in the store (its write log left out)."""
+    return {
+        "status": "ok",
+        "version": __version__,
+        "quads": svc.store.quad_count() - write_log.size(svc.store),
+    }
+
+
+@router.get("/whoami", tags=["service"], response_model=Identity, responses=ERRORS)
+def whoami(who: PrincipalDep) -> dict[str, object]:
+    """The caller's role and scope, as the token says."""
+    return {"role": who.role, "name": who.name, "unit": who.unit, "person": who.person}
