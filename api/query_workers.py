@@ -1,13 +1,16 @@
 """SPARQL queries run in worker processes that can be stopped.
 
 pyoxigraph has no query timeout and evaluates in native code, so a runaway query can only be
-stopped by ending the process that runs it. Each worker opens the store read-only; the server's
-own store (which writes) stays in the server process. A query that passes its time limit has its
-worker killed and replaced, and the caller gets a clear error; other requests are served
-meanwhile by the other workers and by the server itself.
+stopped by ending the process that runs it. A query that passes its time limit has its worker
+killed and replaced, and the caller gets a clear error; other requests are served meanwhile by
+the other workers and by the server itself.
 
-A read-only store sees the data as it was when it was opened, so the server calls
-:meth:`QueryPool.refresh` after each write: workers reopen the store before their next query.
+What the workers read: never the store the server writes (Oxigraph calls a read-only open beside
+a writing process undefined behaviour), but a **snapshot** of it (``Snapshots``): a RocksDB
+checkpoint the server makes with ``Store.backup`` — hard links to the store's immutable files, a
+few milliseconds — which nobody writes, and which ``Store.read_only`` opens as documented. After
+a write the server calls :meth:`QueryPool.refresh`; the next query makes one new snapshot (a burst
+of pushes costs one), the workers open it, and a snapshot no worker reads any more is deleted.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -144,60 +148,70 @@ def execute(
         return ("error", QueryError.code, f"查询无法执行：{exc}", f"the query cannot run: {exc}")
 
 
-def serve_jobs(jobs: Connection, answers: Connection, store_path: str) -> None:
-    """The worker's loop: read (generation, job), answer, until the server closes the pipe."""
+def serve_jobs(jobs: Connection, answers: Connection) -> None:
+    """The worker's loop: read (snapshot, job), answer, until the server closes the pipe."""
     store: ox.Store | None = None
-    opened_at = -1
+    opened = ""
     while True:
         try:
-            generation, job = jobs.recv()
+            snapshot, job = jobs.recv()
         except (EOFError, KeyboardInterrupt):
             return
         try:
-            if store is None or generation != opened_at:
-                store = _open(store_path)
-                opened_at = generation
-            answer = execute(store, job)
-            if answer[0] == "error" and _store_moved(str(answer[-1])):
-                store = _open(store_path)  # the writer compacted under us: read the new files
-                answer = execute(store, job)
-            answers.send(answer)
-        except (OSError, RuntimeError) as exc:  # the store could not be opened or read: reopen next time
+            if store is None or snapshot != opened:
+                store = None  # the previous snapshot's files are let go first
+                store = ox.Store.read_only(snapshot)
+                opened = snapshot
+            answers.send(execute(store, job))
+        except (OSError, RuntimeError) as exc:  # the snapshot could not be opened or read
             store = None
             answers.send(
                 ("error", "store_error", f"无法读取数据存储：{exc}", f"cannot read the store: {exc}")
             )
 
 
-def _store_moved(message: str) -> bool:
-    return "No such file or directory" in message or "Corruption" in message
+class Snapshots:
+    """Consistent copies of the server's store for the query workers, in ``.{name}.snapshots/``
+    beside it (the same filesystem, so a checkpoint hard-links the store's files)."""
 
+    def __init__(self, make: Callable[[Path], None], store_path: Path) -> None:
+        self._make = make
+        self.root = store_path.parent / f".{store_path.name}.snapshots"
+        shutil.rmtree(self.root, ignore_errors=True)  # a killed server's (the store's lock is ours)
+        self.root.mkdir(parents=True)
+        self._count = 0
+        self.current: Path | None = None
+        self.seconds: list[float] = []  # how long each snapshot took (for the benchmark)
 
-def _open(store_path: str, attempts: int = 20) -> ox.Store:
-    """Open the store read-only, retrying while the writer replaces its files.
+    def take(self) -> Path:
+        self._count += 1
+        target = self.root / str(self._count)
+        started = time.perf_counter()
+        self._make(target)
+        self.seconds.append(time.perf_counter() - started)
+        self.current = target
+        return target
 
-    A read-only open lists the store's files and then opens them; if the writing process
-    compacts in between, a listed file is gone. Trying again reads the new list.
-    """
-    for attempt in range(attempts):
-        try:
-            return ox.Store.read_only(store_path)
-        except (OSError, RuntimeError) as exc:
-            if attempt == attempts - 1 or not _store_moved(str(exc)):
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    def prune(self, in_use: set[Path]) -> None:
+        """Delete the snapshots that are neither the current one nor open in a worker."""
+        for folder in self.root.iterdir():
+            if folder != self.current and folder not in in_use:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 # -- in the server ---------------------------------------------------------------------------------
 
 
 class _Worker:
-    """One worker: ``python -m zhengai.api.query_workers STORE``, spoken to over its stdin/stdout."""
+    """One worker: ``python -m zhengai.api.query_workers``, spoken to over its stdin/stdout."""
 
-    def __init__(self, store_path: Path) -> None:
+    def __init__(self) -> None:
+        self.snapshot: Path | None = None  # what it has open
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "zhengai.api.query_workers", str(store_path)],
+            [sys.executable, "-m", "zhengai.api.query_workers"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -219,24 +233,31 @@ class QueryPool:
     """A fixed number of query workers; a query waits for a free one, then runs under a time limit."""
 
     def __init__(
-        self,
-        store_path: Path,
-        size: int = 2,
-        timeout: float = 30.0,
-        row_limit: int = 100_000,
-        before: Callable[[], None] | None = None,
+        self, snapshots: Snapshots, size: int = 2, timeout: float = 30.0, row_limit: int = 100_000
     ) -> None:
-        self.store_path = store_path
+        self.snapshots = snapshots
         self.timeout = timeout
         self.row_limit = row_limit
-        self._before = before  # called once after each write, before the next query is sent
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._workers: set[_Worker] = set()
         self._generation = 0
-        self._prepared = 0
+        self._taken = -1  # the generation the current snapshot is of
         self._lock = threading.Lock()
         self._closed = False
         for _ in range(size):
-            self._idle.put(_Worker(store_path))
+            self._idle.put(self._new_worker())
+
+    def _new_worker(self) -> _Worker:
+        worker = _Worker()
+        with self._lock:
+            self._workers.add(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.stop()
+        with self._lock:
+            self._workers.discard(worker)
+        return self._new_worker()
 
     def refresh(self) -> None:
         """The store was written: workers reopen it before their next query."""
@@ -253,24 +274,29 @@ class QueryPool:
                 f"every query worker stayed busy for {self.timeout:g} s; try again later",
             ) from None
         left = max(0.1, self.timeout - (time.monotonic() - started))
-        with self._lock:
-            generation = self._generation
-            if self._before is not None and self._prepared != generation:
-                self._before()  # e.g. the writer's memtable flushed, so workers read the writes
-                self._prepared = generation
         try:
-            worker.jobs.send((generation, job))
+            with self._lock:
+                if self._taken != self._generation or self.snapshots.current is None:
+                    self._taken = self._generation
+                    self.snapshots.take()  # what every write so far left: one snapshot for them all
+                snapshot = self.snapshots.current
+                assert snapshot is not None
+                worker.snapshot = snapshot
+                self.snapshots.prune({w.snapshot for w in self._workers if w.snapshot is not None})
+        except ZhengaiError:
+            self._idle.put(worker)
+            raise
+        try:
+            worker.jobs.send((str(snapshot), job))
             if not worker.answers.poll(left):
-                worker.stop()
-                worker = _Worker(self.store_path)
+                worker = self._replace(worker)
                 raise QueryTimeout(
                     f"查询超过 {self.timeout:g} 秒的时限，已停止",
                     f"the query ran past its time limit of {self.timeout:g} s and was stopped",
                 )
             answer = worker.answers.recv()
         except (EOFError, OSError, BrokenPipeError):  # the worker died (e.g. out of memory)
-            worker.stop()
-            worker = _Worker(self.store_path)
+            worker = self._replace(worker)
             raise QueryError("查询工作进程意外退出", "the query worker ended unexpectedly") from None
         finally:
             if self._closed:
@@ -289,7 +315,8 @@ class QueryPool:
             try:
                 self._idle.get_nowait().stop()
             except queue.Empty:
-                return
+                break
+        self.snapshots.close()
 
 
 class RemoteQueryPool:
@@ -337,4 +364,4 @@ if __name__ == "__main__":
     # Answers go to the real stdout; anything else printed goes to stderr.
     answers_out = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
-    serve_jobs(Connection(os.dup(0), writable=False), answers_out, sys.argv[1])
+    serve_jobs(Connection(os.dup(0), writable=False), answers_out)

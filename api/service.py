@@ -35,7 +35,7 @@ from zhengai.errors import DiagnosisError, ZhengaiError
 from zhengai.store import CollegeStore, OxigraphStore, RemoteStore, open_store
 
 from .guards import RateLimits
-from .query_workers import QueryPool, RemoteQueryPool
+from .query_workers import QueryPool, RemoteQueryPool, Snapshots
 from .roles import Principal, Tokens
 from .uploads import Limits
 
@@ -72,12 +72,9 @@ class Service:
                 base, settings.query_workers, settings.query_timeout, settings.row_limit
             )
         else:
+            snapshots = Snapshots(base.snapshot, Path(store_location))  # type: ignore[union-attr]
             self.pool = QueryPool(
-                Path(store_location),
-                settings.query_workers,
-                settings.query_timeout,
-                settings.row_limit,
-                before=self.store.flush,
+                snapshots, settings.query_workers, settings.query_timeout, settings.row_limit
             )
         self.live = live.Live()  # what pushes reuse: the latest runs' standards, rows and labels
         self.write_lock = threading.Lock()
@@ -132,8 +129,8 @@ class Service:
             waited += 0.005
 
     def written(self) -> None:
-        """Call after every write: caches are emptied and the query workers reopen the store (its
-        memtable is flushed first, once, when the next query goes to them: not at every push)."""
+        """Call after every write: caches are emptied, and the next SPARQL query takes a new snapshot
+        for the query workers (once, however many writes came before it: not at every push)."""
         with self._cache_lock:
             self._generation += 1
             self._cache.clear()

@@ -293,3 +293,27 @@ def test_the_quality_office_reads_every_graph(client: TestClient) -> None:
     graph_only = ask(client, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **{"default-graph-uri": STUDENTS})
     assert 0 < count(graph_only) < count(ask(client, COUNT))
     assert json.loads(ask(client, "ASK { ?s ?p ?o }").text)["boolean"] is True
+
+
+# -- readers beside the writer ----------------------------------------------------------------------
+
+
+def test_queries_read_a_snapshot_that_follows_every_write(client: TestClient) -> None:
+    """The workers never open the store the server writes: each write is followed by one new
+    snapshot (a checkpoint beside the store) at the next query, and old ones are deleted."""
+    runs = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a <https://w3id.org/zhengai/ont#DiagnosisRun> }"
+    before = count(ask(client, runs))
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    root = svc.pool.snapshots.root
+    taken = len(svc.pool.snapshots.seconds)
+    for _ in range(2):
+        r = client.post("/diagnoses", json={"period": 2025}, headers=auth("quality_office"))
+        assert r.status_code == 201, r.text
+    assert count(ask(client, runs)) == before + 2  # both writes seen, from one new snapshot
+    assert len(svc.pool.snapshots.seconds) == taken + 1
+    for _ in range(3):
+        count(ask(client, runs))  # no write since: no new snapshot
+    assert len(svc.pool.snapshots.seconds) == taken + 1
+    assert svc.pool.snapshots.current.parent == root and root.name == ".store.snapshots"
+    assert 1 <= len(list(root.iterdir())) <= 1 + svc.settings.query_workers
+    assert not any(p.name == "zhengai.lock" for p in svc.pool.snapshots.current.iterdir())

@@ -111,7 +111,8 @@ def subjects(
     if graph != SUBJECTS_GRAPH:
         who.require("personal")
     rows = svc.cached(
-        ("subjects", level), lambda: query_rows(svc, "subjects_in_graph", {"graph": str(graph), "class": str(cls)})
+        ("subjects", level),
+        lambda: query_rows(svc, "subjects_in_graph", {"graph": str(graph), "class": str(cls)}),
     )
     items = [
         {"code": r["code"], "label": r.get("label"), "governed_by": r.get("governedBy") or None} for r in rows

@@ -27,6 +27,7 @@ from .base import (
     large_new_graphs,
     write_failed,
 )
+from .lock import StoreLock
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox
 
@@ -38,13 +39,17 @@ class OxigraphStore(SparqlStore):
     """The embedded store: an on-disk pyoxigraph dataset (or in memory when ``path`` is None)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, ensure_ontology: bool = True) -> None:
+        self._lock: StoreLock | None = None
         try:
             if path is None:
                 self._store = ox.Store()
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
+                self._lock = StoreLock(Path(path))  # StoreInUse, naming the holder's pid
                 self._store = ox.Store(str(path))
         except OSError as exc:
+            if self._lock is not None:
+                self._lock.release()
             raise StoreError(
                 f"无法打开数据存储「{path}」（可能正被另一个进程使用）：{exc}",
                 f"Cannot open the store at '{path}' (another process may be using it): {exc}",
@@ -272,7 +277,19 @@ class OxigraphStore(SparqlStore):
     def flush(self) -> None:
         self._store.flush()
 
+    def snapshot(self, target: Path) -> None:
+        """A consistent copy of the store at ``target`` (a RocksDB checkpoint: hard links where it
+        can), which another process may open read-only while this one goes on writing."""
+        try:
+            self._store.backup(str(target))
+        except OSError as exc:
+            raise write_failed(exc) from exc
+
     def close(self) -> None:
         if hasattr(self, "_store"):
-            self._store.flush()
-            del self._store
+            try:
+                self._store.flush()
+            finally:
+                del self._store
+                if self._lock is not None:
+                    self._lock.release()
