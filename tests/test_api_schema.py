@@ -31,7 +31,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
     folder: Path = tmp_path_factory.mktemp("schema")
     settings = Settings(
-        tokens=tokens(folder), query_timeout=5, row_limit=1000, rate_limits=RateLimits(sparql=0, loads=0, writes=0)
+        tokens=tokens(folder),
+        query_timeout=5,
+        row_limit=1000,
+        rate_limits=RateLimits(sparql=0, loads=0, writes=0),
     )
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(build_store(folder), settings))
 
@@ -58,7 +61,15 @@ def test_every_operation_declares_a_typed_answer_and_its_errors(tmp_path: Path) 
                 without_errors.append(f"{method.upper()} {path}")
     assert operations >= 30
     assert untyped == [] and without_errors == []
-    for name in ("GapPublic", "GapPage", "OwnerAnswer", "LoadReport", "ErrorBody", "PushReport", "GapHistory"):
+    for name in (
+        "GapPublic",
+        "GapPage",
+        "OwnerAnswer",
+        "LoadReport",
+        "ErrorBody",
+        "PushReport",
+        "GapHistory",
+    ):
         assert name in schemas, name
     assert schemas["ErrorBody"]["examples"] and schemas["LogEntryPublic"]["examples"]
     error = spec["paths"]["/gaps"]["get"]["responses"]["403"]["content"]["application/json"]["schema"]

@@ -596,53 +596,55 @@ def diagnose(
     shapes_iri = graph(f"diagnosis/{run_id}/shapes")
     shapes = shapes_graph(compiled.standards)
     rule_tiers, rule_shapes = warnings.prepare(store, period, level)
-    store.add_graphs({shapes_iri: shapes + rule_shapes})
-    try:
-        say(f"校验 / validating ({engine})")
-        if engine == "fast":
-            problems = unsupported_forms(shapes)
-            if problems:
-                raise DiagnosisError(
-                    "形状图含有快速校验不支持的约束；请用 --engine pyshacl",
-                    "the shapes use constraints the fast path does not support; use --engine pyshacl",
-                    [Problem(p, p) for p in problems[:20]],
-                )
-            results = validate_fast(store, period, shapes_iri)
-        else:
-            results = validate_pyshacl(store, period, shapes_iri, shapes)
-        run = Run(
-            id=run_id,
-            iri=iri("run", run_id),
-            graph=graph(f"diagnosis/{run_id}"),
-            shapes_graph=shapes_iri,
-            period=period,
-            engine=engine,
-            started=started,
-            ended=started,
-            level=level,
-            findings=compiled.findings,
-            silent=coverage.summary(store, compiled, level),
-            not_due=list(compiled.not_due),
-        )
-        run.gaps = _gaps(results, compiled, run_id, level)
-        if rule_tiers:
-            say(f"预警规则 / warning rules ({len(rule_tiers)})")
-            run.gaps += _rule_gaps(store, run, compiled, rule_tiers, rule_shapes)
-        labels = {s.indicator.iri: (s.indicator.code, s.indicator.label) for s in compiled.standards}
-        labels |= {t.rule: (t.code, t.name) for t in rule_tiers}
-        say("与上一学年比较 / comparing with the previous period")
-        _spiral(run, store, labels)
-        run.ended = dt.datetime.now(dt.UTC)
-        say("保存诊断结果 / storing the run")
-        store.add_large_graph(run.graph, gap_triples(run), Graph())  # no record yet: invisible
-        say("确定责任人 / assigning every open gap to its owner")
-        owners = ownership.resolve_run(store, run.graph)
-        store.extend_graph(run.graph, assignment.triples(run.graph, owners), run_record(run, store))
-    except BaseException:
-        store.drop_graph(shapes_iri)
-        store.drop_graph(graph(f"diagnosis/{run_id}"))
-        raise
-    return run
+    run_graph = graph(f"diagnosis/{run_id}")
+    with store.writing([shapes_iri, run_graph]):  # killed on the way: the next opening drops both
+        store.add_graphs({shapes_iri: shapes + rule_shapes})
+        try:
+            say(f"校验 / validating ({engine})")
+            if engine == "fast":
+                problems = unsupported_forms(shapes)
+                if problems:
+                    raise DiagnosisError(
+                        "形状图含有快速校验不支持的约束；请用 --engine pyshacl",
+                        "the shapes use constraints the fast path does not support; use --engine pyshacl",
+                        [Problem(p, p) for p in problems[:20]],
+                    )
+                results = validate_fast(store, period, shapes_iri)
+            else:
+                results = validate_pyshacl(store, period, shapes_iri, shapes)
+            run = Run(
+                id=run_id,
+                iri=iri("run", run_id),
+                graph=graph(f"diagnosis/{run_id}"),
+                shapes_graph=shapes_iri,
+                period=period,
+                engine=engine,
+                started=started,
+                ended=started,
+                level=level,
+                findings=compiled.findings,
+                silent=coverage.summary(store, compiled, level),
+                not_due=list(compiled.not_due),
+            )
+            run.gaps = _gaps(results, compiled, run_id, level)
+            if rule_tiers:
+                say(f"预警规则 / warning rules ({len(rule_tiers)})")
+                run.gaps += _rule_gaps(store, run, compiled, rule_tiers, rule_shapes)
+            labels = {s.indicator.iri: (s.indicator.code, s.indicator.label) for s in compiled.standards}
+            labels |= {t.rule: (t.code, t.name) for t in rule_tiers}
+            say("与上一学年比较 / comparing with the previous period")
+            _spiral(run, store, labels)
+            run.ended = dt.datetime.now(dt.UTC)
+            say("保存诊断结果 / storing the run")
+            store.add_large_graph(run.graph, gap_triples(run), Graph())  # no record yet: invisible
+            say("确定责任人 / assigning every open gap to its owner")
+            owners = ownership.resolve_run(store, run.graph)
+            store.extend_graph(run.graph, assignment.triples(run.graph, owners), run_record(run, store))
+        except BaseException:
+            store.drop_graph(shapes_iri)
+            store.drop_graph(graph(f"diagnosis/{run_id}"))
+            raise
+        return run
 
 
 def run_record(run: Run, store: GraphStore) -> Graph:

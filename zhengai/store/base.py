@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -79,9 +80,11 @@ def large_new_graphs(graphs: Mapping[URIRef, Graph], exists: Callable[[URIRef], 
 
 
 def write_failed(exc: Exception) -> StoreError:
+    full = "No space left" in str(exc) or getattr(exc, "errno", None) == 28
     return StoreError(
-        f"写入数据存储失败，原有数据未改动：{exc}",
-        f"Writing to the store failed; the previous data is untouched: {exc}",
+        ("磁盘已满：" if full else "") + f"写入数据存储失败，原有数据未改动：{exc}",
+        ("The disk is full: " if full else "")
+        + f"writing to the store failed; the previous data is untouched: {exc}",
     )
 
 
@@ -109,6 +112,10 @@ def backup_format(path: Path, zh: str, en: str) -> ox.RdfFormat:
     return fmt
 
 
+JOURNAL = graph("journal")
+BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
+
+
 class SparqlStore:
     """The writes and reads both stores share. Subclasses run the update text and the queries."""
 
@@ -116,6 +123,35 @@ class SparqlStore:
     # how terms go to the store and come back (a remote store writes blank nodes as skolem IRIs)
     term_in: Callable[[Node], OxTerm] = staticmethod(to_ox)
     term_out: Callable[[object], Node] = staticmethod(from_ox)
+
+    # -- writes of several steps ----------------------------------------------------------------
+
+    def journal_graph(self) -> URIRef:
+        """Where a write of several steps names the graphs it is writing (recovered on opening)."""
+        return JOURNAL
+
+    @contextmanager
+    def writing(self, names: Iterable[URIRef]) -> Iterator[None]:
+        """A write of several steps (a diagnosis: its shapes, its gaps, its owners, its record) to
+        graphs that do not exist yet: they are named in the journal first, so that a process killed
+        on the way leaves graphs the next opening drops — the store is then as it was before. On
+        an error they are dropped at once; at the end the journal forgets them."""
+        journal = self.journal_graph()
+        record = Graph()
+        for name in names:
+            record.add((journal, BULK_WRITING, name))
+        self._update(data_block("INSERT", journal, record, self.term_in))
+        try:
+            yield
+        except BaseException:
+            for name in record.objects(journal, BULK_WRITING):
+                self.drop_graph(URIRef(str(name)))  # type: ignore[attr-defined]
+            self._end_journal(journal, record)
+            raise
+        self._end_journal(journal, record)
+
+    def _end_journal(self, journal: URIRef, record: Graph) -> None:
+        self._update(data_block("DELETE", journal, record, self.term_in))
 
     # -- what a subclass provides ----------------------------------------------------------------
 

@@ -191,6 +191,11 @@ class CollegeStore:
     # a few graphs in memory, read with queries: the ownership rules then ask them locally
     working_copy = working_copy
 
+    def writing(self, names: Iterable[URIRef]):  # type: ignore[no-untyped-def]
+        """``SparqlStore.writing`` on the college's own graphs."""
+        self._graphs = None
+        return self.inner.writing([self.physical(n) for n in names])  # type: ignore[attr-defined]
+
     def drop_graph(self, name: URIRef) -> None:
         self._graphs = None
         self.inner.drop_graph(self.physical(name))  # type: ignore[attr-defined, arg-type]

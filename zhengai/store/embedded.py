@@ -15,9 +15,10 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from zhengai.errors import QueryError, StoreError
-from zhengai.namespaces import graph
 
 from .base import (
+    BULK_WRITING,
+    JOURNAL,
     SparqlStore,
     Triple,
     backup_format,
@@ -30,9 +31,6 @@ from .base import (
 from .lock import StoreLock
 from .pending import text_of
 from .terms import OxTerm, cached_to_ox, from_ox
-
-JOURNAL = graph("journal")
-BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
 
 
 class OxigraphStore(SparqlStore):
@@ -99,7 +97,7 @@ class OxigraphStore(SparqlStore):
             for name, content in graphs.items():
                 if name not in fresh:
                     rest += [f"DROP SILENT GRAPH <{name}>", *data_block("INSERT", name, content)]
-            self._update([*rest, f"DROP SILENT GRAPH <{JOURNAL}>"])
+            self._update([*rest, *data_block("DELETE", JOURNAL, journal)])  # its own entries only
         except StoreError:
             self._recover()
             raise
@@ -289,6 +287,8 @@ class OxigraphStore(SparqlStore):
         if hasattr(self, "_store"):
             try:
                 self._store.flush()
+            except OSError:  # e.g. the disk is full: the writes are in the write-ahead log already,
+                pass  # and the next opening replays it
             finally:
                 del self._store
                 if self._lock is not None:

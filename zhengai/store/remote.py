@@ -468,6 +468,13 @@ class RemoteStore(SparqlStore):
             return True
         return time.time() - started > 2 * self.timeout
 
+    def journal_graph(self) -> URIRef:
+        """A journal of its own per write (named by its start, so ``recover`` knows a stale one)."""
+        return URIRef(f"{JOURNALS}{_stamp()}")
+
+    def _end_journal(self, journal: URIRef, record: Graph) -> None:
+        self.drop_graph(journal)
+
     def recover(self) -> list[URIRef]:
         """Drop what interrupted writes left: the graphs of stale journals, and stale staging graphs."""
         dropped = []
