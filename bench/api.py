@@ -51,9 +51,29 @@ def wait_for(base: str, process: subprocess.Popen[bytes], seconds: float = 120) 
 def run_locust(base: str, tag: str, users: int, seconds: int, folder: Path) -> dict[str, str]:
     prefix = folder / tag
     subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary",
-         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base, "--tags", tag,
-         "--csv", str(prefix), "--loglevel", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "--only-summary",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            base,
+            "--tags",
+            tag,
+            "--csv",
+            str(prefix),
+            "--loglevel",
+            "WARNING",
+        ],
         check=False,
         timeout=seconds + 60,
     )
@@ -71,7 +91,9 @@ def runaway_check(base: str, headers: dict[str, str]) -> None:
     def runaway() -> None:
         started = time.monotonic()
         response = httpx.get(base + "/sparql", params={"query": PATHOLOGICAL}, headers=headers, timeout=600)
-        answer.update(status=response.status_code, code=response.json().get("code"), seconds=time.monotonic() - started)
+        answer.update(
+            status=response.status_code, code=response.json().get("code"), seconds=time.monotonic() - started
+        )
 
     thread = threading.Thread(target=runaway)
     thread.start()
@@ -100,8 +122,20 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "ZHENGAI_TOKENS": f"quality_office:{TOKEN}"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "zhengai.cli", "--store", str(args.store), "serve", "--port", str(port),
-         "--query-workers", str(args.query_workers), "--query-timeout", str(args.query_timeout)],
+        [
+            sys.executable,
+            "-m",
+            "zhengai.cli",
+            "--store",
+            str(args.store),
+            "serve",
+            "--port",
+            str(port),
+            "--query-workers",
+            str(args.query_workers),
+            "--query-timeout",
+            str(args.query_timeout),
+        ],
         env=env,
         start_new_session=True,
     )

@@ -10,7 +10,11 @@ from pathlib import Path
 from locust import HttpUser, constant, tag, task
 
 TOKEN = os.environ.get("ZHENGAI_BENCH_TOKEN", "")
-GAPS = Path(os.environ["ZHENGAI_BENCH_GAPS"]).read_text(encoding="utf-8").split() if "ZHENGAI_BENCH_GAPS" in os.environ else []
+GAPS = (
+    Path(os.environ["ZHENGAI_BENCH_GAPS"]).read_text(encoding="utf-8").split()
+    if "ZHENGAI_BENCH_GAPS" in os.environ
+    else []
+)
 SIMPLE_SELECT = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?post ?name WHERE { GRAPH <https://w3id.org/zhengai/graph/org> { ?post a org:Post ; rdfs:label ?name } }

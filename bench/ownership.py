@@ -114,10 +114,14 @@ def first_gaps_request(store: Path, unit: str) -> None:
         response = client.get("/gaps", params={"limit": 100}, headers={"Authorization": "Bearer bench-head"})
         took = time.perf_counter() - t
         t = time.perf_counter()
-        client.get("/gaps", params={"limit": 100, "cursor": 100}, headers={"Authorization": "Bearer bench-head"})
+        client.get(
+            "/gaps", params={"limit": 100, "cursor": 100}, headers={"Authorization": "Bearer bench-head"}
+        )
         again = time.perf_counter() - t
     total = response.json().get("total")
-    print(f"unit head ({unit}) first GET /gaps: {took * 1000:.0f} ms ({total} gaps), next page {again * 1000:.0f} ms")
+    print(
+        f"unit head ({unit}) first GET /gaps: {took * 1000:.0f} ms ({total} gaps), next page {again * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

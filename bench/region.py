@@ -91,7 +91,10 @@ def main() -> None:
                 strict=True,
             )
         )  # fmt: skip
-    print(f"generated {len(plan)} colleges in {time.perf_counter() - started:.0f} s (reused when present)", flush=True)
+    print(
+        f"generated {len(plan)} colleges in {time.perf_counter() - started:.0f} s (reused when present)",
+        flush=True,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="zhengai-region-"))
     server = OxigraphServer(work).start()

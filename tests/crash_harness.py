@@ -15,6 +15,8 @@ Used by ``tests/test_crashes.py`` (a few dozen kill points) and ``bench/crashes.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import random
 import re
@@ -28,9 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
+from zhengai import assignment, diagnosis
+from zhengai.loading import batch_order, load_file
 from zhengai.namespaces import graph
 from zhengai.store import OxigraphStore
 from zhengai.write_log import LOG_GRAPH
@@ -219,3 +224,52 @@ def run_cases(
                 f"  kill at {delay:.2f} s: {outcome.state}{' (ended first)' if not outcome.killed else ''} {outcome.detail}"
             )
     return tally
+
+
+def _college(folder: Path) -> list[Path]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import generate
+
+    sizes = argparse.Namespace(seed=11, majors=6, courses=60, teachers=40, students=600, years=2)
+    return generate.College(sizes).write(folder)
+
+
+def build_cases(work: Path) -> list[Case]:
+    """The five writing commands on a small generated college (2024 loaded and diagnosed)."""
+    files = _college(work / "files")
+    latest = next(p for p in files if p.name == "状态数据-2025.xlsx")
+    base = work / "base"
+    with OxigraphStore(base) as store:
+        for path, kind in batch_order([p for p in files if p != latest], None):
+            load_file(store, path, kind)
+        run = diagnosis.diagnose(store, 2024)
+        owners = assignment.owners(store, run.graph)
+        owner = next(
+            (o.id, o.posts[0].post.holders[0][0])
+            for o in owners.values()
+            if o.rule == 1 and o.posts and o.posts[0].post.holders
+        )
+    # a backup of the store with 2025 loaded: what `import` restores
+    with_2025 = work / "with-2025"
+    shutil.copytree(base, with_2025)
+    with OxigraphStore(with_2025) as store:  # the backup holds the graphs the load wrote
+        written = load_file(store, latest, None).graphs
+        (work / "backup.nq").write_bytes(
+            b"".join(store._store.dump(format=ox.RdfFormat.N_QUADS, from_graph=ox.NamedNode(str(g)))
+                     .replace(b" .\n", f" <{g}> .\n".encode()) for g in written)
+        )  # fmt: skip
+    shutil.rmtree(with_2025)
+    push = work / "push.json"
+    push.write_text(
+        json.dumps([{"indicator": g.split("/")[1], "subject": g.split("/")[2], "period": 2024, "value": "0",
+                     "source": "教务系统", "observed_at": "2026-03-01"} for g in [owner[0]]]),
+        encoding="utf-8",
+    )  # fmt: skip
+    commands = [
+        Command("load", ("load", str(latest))),
+        Command("diagnose", ("diagnose", "--period", "2024")),
+        Command("import", ("import", str(work / "backup.nq"))),
+        Command("push", ("push", str(push), "--system", "教务系统")),
+        Command("measure", ("measure", owner[0], "--by", owner[1], "--due", "2099-01-31", "--text", "整改")),
+    ]
+    return [Case(c, base, work) for c in commands]

@@ -244,6 +244,43 @@ def test_teacher_sees_own_gaps_only(client: TestClient) -> None:
     assert client.get("/owners/unit/信息工程学院/gaps", headers=auth("teacher")).status_code == 403
 
 
+# The 2025 gaps each scoped role may see, worked out from the sample's organisation: T1005 holds
+# XX-12 (专业带头人, bound to 510202), whose work item supports ZY-1.1.1-02 only; 信息工程学院 owns its
+# majors' and courses' gaps by rules 1–4 (the student 202320201 and class 网络2301 through the matrix);
+# 智能制造学院 likewise for 460301 and its own unit.
+EXPECTED_2025 = {
+    "teacher": {"2025/ZY-1.1.1-02/510202"},
+    "teacher_other": set(),
+    "unit_head": {
+        "2025/KC-1.1.1-03/信息工程学院", "2025/KC-1.1.1-04/信息工程学院", "2025/KC-1.1.2-01/信息工程学院",
+        "2025/KC-1.1.2-04/信息工程学院", "2025/XS-2.3.10-01/202320201", "2025/XS-2.3.10-01/网络2301",
+        "2025/ZY-1.1.1-02/510202", "2025/ZY-1.1.2-01/510202", "2025/ZY-1.2.1-01/510203",
+        "2025/ZY-1.2.1-02/510202", "2025/ZY-1.3.1-02/510202", "2025/ZY-1.4.1-02/510203",
+        "2025/ZY-1.4.1-03/510202", "2025/ZY-1.4.1-03/510203", "2025/ZY-1.5.1-02/510202",
+    },
+    "unit_head_other": {
+        "2025/KC-1.1.1-01/智能制造学院", "2025/KC-1.1.2-01/智能制造学院", "2025/KC-1.1.2-03/智能制造学院",
+        "2025/ZY-1.2.1-03/460301", "2025/ZY-1.2.1-04/460301", "2025/ZY-1.3.1-02/460301",
+        "2025/ZY-1.3.1-03/460301",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED_2025))
+def test_each_scoped_role_sees_exactly_its_gaps(client: TestClient, who: str) -> None:
+    seen = client.get("/gaps", params={"period": 2025, "limit": 1000}, headers=auth(who)).json()["items"]
+    assert {g["id"] for g in seen} == EXPECTED_2025[who]
+
+
+def test_the_auditor_sees_every_gap_but_the_personal_one(client: TestClient) -> None:
+    every = {g["id"] for g in client.get("/gaps", params={"period": 2025, "limit": 1000},
+                                          headers=auth("quality_office")).json()["items"]}  # fmt: skip
+    audited = {g["id"] for g in client.get("/gaps", params={"period": 2025, "limit": 1000},
+                                           headers=auth("auditor")).json()["items"]}  # fmt: skip
+    assert len(every) == 63 and every - audited == {f"2025/XS-2.3.10-01/{STUDENT}"}
+    assert client.get("/gaps", headers=auth("reader")).status_code == 403
+
+
 def test_a_students_record_reaches_only_who_may_see_it(client: TestClient) -> None:
     every = gaps_of(client, "quality_office")
     student_gaps = [g for g in every if g["subject"] == STUDENT]

@@ -5,74 +5,24 @@ and a full disk loses nothing."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 from conftest import ROOT
-from crash_harness import Case, Command, content, run_cases
+from crash_harness import Case, build_cases, content, run_cases
 
-from zhengai import assignment, diagnosis
-from zhengai.loading import batch_order, load_file
 from zhengai.store import OxigraphStore, StoreError
 
 pytestmark = pytest.mark.slow
 KILLS_PER_COMMAND = 6  # × 5 commands: 30 kill points
 
 
-def _college(folder: Path) -> list[Path]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    import generate
-
-    sizes = argparse.Namespace(seed=11, majors=6, courses=60, teachers=40, students=600, years=2)
-    return generate.College(sizes).write(folder)
-
-
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
-    work = tmp_path_factory.mktemp("crashes")
-    files = _college(work / "files")
-    latest = next(p for p in files if p.name == "状态数据-2025.xlsx")
-    base = work / "base"
-    with OxigraphStore(base) as store:
-        for path, kind in batch_order([p for p in files if p != latest], None):
-            load_file(store, path, kind)
-        run = diagnosis.diagnose(store, 2024)
-        owners = assignment.owners(store, run.graph)
-        owner = next(
-            (o.id, o.posts[0].post.holders[0][0])
-            for o in owners.values()
-            if o.rule == 1 and o.posts and o.posts[0].post.holders
-        )
-    # a backup of the store with 2025 loaded: what `import` restores
-    with_2025 = work / "with-2025"
-    shutil.copytree(base, with_2025)
-    with OxigraphStore(with_2025) as store:  # the backup holds the graphs the load wrote
-        written = load_file(store, latest, None).graphs
-        (work / "backup.nq").write_bytes(
-            b"".join(store._store.dump(format=ox.RdfFormat.N_QUADS, from_graph=ox.NamedNode(str(g)))
-                     .replace(b" .\n", f" <{g}> .\n".encode()) for g in written)
-        )  # fmt: skip
-    shutil.rmtree(with_2025)
-    push = work / "push.json"
-    push.write_text(
-        json.dumps([{"indicator": g.split("/")[1], "subject": g.split("/")[2], "period": 2024, "value": "0",
-                     "source": "教务系统", "observed_at": "2026-03-01"} for g in [owner[0]]]),
-        encoding="utf-8",
-    )  # fmt: skip
-    commands = [
-        Command("load", ("load", str(latest))),
-        Command("diagnose", ("diagnose", "--period", "2024")),
-        Command("import", ("import", str(work / "backup.nq"))),
-        Command("push", ("push", str(push), "--system", "教务系统")),
-        Command("measure", ("measure", owner[0], "--by", owner[1], "--due", "2099-01-31", "--text", "整改")),
-    ]
-    return [Case(c, base, work) for c in commands]
+    return build_cases(tmp_path_factory.mktemp("crashes"))
 
 
 def test_a_kill_at_any_moment_leaves_the_store_before_or_after(cases: list[Case]) -> None:

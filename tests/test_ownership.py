@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rdflib.namespace import SH
 from typer.testing import CliRunner
 
 from zhengai import diagnosis, ownership
 from zhengai.cli import app
-from zhengai.loading import load_file
+from zhengai.loading import batch_order, load_file
 from zhengai.store import OxigraphStore
 
 runner = CliRunner()
@@ -259,3 +260,85 @@ def test_a_differently_shaped_organisation(store: OxigraphStore, write_xlsx) -> 
     assert plan.rule == 4 and [n for _, n in plan.units] == ["医学部"]
     assert [(p.post.code, p.post.holders) for p in plan.posts] == [("M-1", (("E04", "丁"),))]
     assert all(o.supervisors == ["质量办"] for o in owners.values())
+
+
+def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
+    """The second college, plus a course and three indicators that reach the branches the sample
+    never does: rule 1 through a post bound to a subject that governs the gap's (a major's post for
+    one of its courses), rule 1 through the unit a post sits in, and rule 4's 全部行政部门."""
+    files = dict((kind, path) for path, kind in _second_college(write_xlsx))
+    from openpyxl import load_workbook
+
+    def append(kind: str, sheet: str, rows: list[list[object]]) -> None:
+        book = load_workbook(files[kind])
+        target = book[sheet] if sheet in book.sheetnames else book.create_sheet(sheet)
+        for row in rows:
+            target.append(row)
+        book.save(files[kind])
+
+    append("catalogue", "指标", [
+        ["C-01", "课程", "质量生成", "课程实训达标率", "A/B/C A:90%以上 B:70%-90% C:70%以下", "无人认领的来源", None, None],
+        ["P-05", "专业", "资源建设", "专业教学资源库", "有/无", "无人认领的来源", None, None],
+        ["P-06", "专业", "支持服务", "后勤服务满意度", "有/无", "无人认领的来源", None, None],
+    ])  # fmt: skip
+    append("subjects", "课程", [["课程代码", "课程名称", "所属专业"], ["K01", "基础护理", "700101"]])
+    append("org", "岗位工作", [
+        ["医学部", "专业建设", "护理专业课程实训达标", "按标准", "M-2", "C-01"],  # M-2 is bound to 700101
+        ["医学部", "专业建设", "各专业教学资源库建设", "按标准", "M-1", "P-05"],  # M-1 is bound to nothing
+    ])  # fmt: skip
+    book = __import__("openpyxl").load_workbook(files["matrix"])
+    book["矩阵"]["C5"] = "全部行政部门"  # 专业 × 支持服务
+    book.save(files["matrix"])
+    append("observations", "状态", [["C-01", "K01", 2025, "50%"], ["P-05", "700102", 2025, "无"],
+                                   ["P-06", "700101", 2025, "无"]])  # fmt: skip
+    return [(path, kind) for kind, path in files.items()]
+
+
+def test_one_gap_for_each_rule_branch_the_sample_never_reaches(store: OxigraphStore, write_xlsx) -> None:
+    """Hand-worked answers: each gap below is owned through exactly one branch of its rule."""
+    for path, kind in batch_order([p for p, _ in _branch_college(write_xlsx)], None):
+        load_file(store, path, kind)
+    run = diagnosis.diagnose(store, 2025)
+    owners = {o.id: o for o in ownership.resolve(store, run.graph).values()}
+    # rule 1, bound to a subject governing the gap's: 护理's post M-2 owns its course K01 (vacant → 丁)
+    course = owners["2025/C-01/K01"]
+    assert course.rule == 1 and [p.post.code for p in course.posts] == ["M-2"]
+    assert course.facts[0][1].startswith("the post is bound to a unit governing the subject")
+    assert course.posts[0].acting == (("E04", "丁"),)
+    # rule 1, the post's unit governs the subject: M-1 sits in 医学部, which governs 药学
+    library = owners["2025/P-05/700102"]
+    assert library.rule == 1 and [p.post.code for p in library.posts] == ["M-1"]
+    assert library.facts[0][1].startswith("the post's unit governs the subject")
+    # rule 4, matrix-class: 全部行政部门 is every 职能部门, each with its head post
+    service = owners["2025/P-06/700101"]
+    assert service.rule == 4
+    assert sorted(n for _, n in service.units) == sorted(["教学副院长室", "实训中心", "就业办", "质量办"])
+    assert sorted(p.post.code for p in service.posts) == ["B-3", "J-1", "Q-1", "T-1"]
+    assert service.facts[0][1].startswith("every unit of the class the matrix cell names")
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_values_exactly_on_the_grade_lines(store: OxigraphStore, write_xlsx, engine: str) -> None:
+    """A:90%以上 B:70%-90% C:70%以下 reads A ≥ 90 %, B in [70 %, 90 %), C < 70 %: a value exactly on
+    a line belongs to the band above it. Worked out by hand for four planted values."""
+    files = [(p, k) for p, k in _second_college(write_xlsx) if k != "observations"]
+    planted = write_xlsx(
+        "状态-界线.xlsx",
+        {"状态": [["指标", "对象", "学年", "值"],
+                  ["P-01", "700101", 2025, "90%"], ["P-01", "700102", 2025, "70%"],
+                  ["P-02", "700101", 2025, "89.9%"], ["P-02", "700102", 2025, "69.9%"]]},
+    )  # fmt: skip
+    for path, kind in [*files, (planted, "observations")]:
+        load_file(store, path, kind)
+    run = diagnosis.diagnose(store, 2025, engine=engine)
+    found = {
+        g.id: (str(g.grade).rsplit("Grade", 1)[-1], {SH.Warning: "yellow", SH.Violation: "red"}[g.severity])
+        for g in run.gaps
+        if g.id.split("/")[1] in ("P-01", "P-02")
+    }
+    assert found == {
+        # 2025/P-01/700101: exactly 90 % is grade A — met, no gap
+        "2025/P-01/700102": ("B", "yellow"),  # exactly 70 % is B, not C
+        "2025/P-02/700101": ("B", "yellow"),  # just under the A line
+        "2025/P-02/700102": ("C", "red"),  # just under the C line
+    }

@@ -98,12 +98,23 @@ class OxigraphStore(SparqlStore):
                 if name not in fresh:
                     rest += [f"DROP SILENT GRAPH <{name}>", *data_block("INSERT", name, content)]
             self._update([*rest, *data_block("DELETE", JOURNAL, journal)])  # its own entries only
+            self._drop_empty_journal()
         except StoreError:
             self._recover()
             raise
         except (OSError, ValueError, TypeError) as exc:
             self._recover()
             raise write_failed(exc) from exc
+
+    def _end_journal(self, journal: URIRef, record: Graph) -> None:
+        super()._end_journal(journal, record)
+        self._drop_empty_journal()
+
+    def _drop_empty_journal(self) -> None:
+        """An emptied graph stays listed in Oxigraph: the journal goes once nothing is in it."""
+        node = ox.NamedNode(str(JOURNAL))
+        if not any(True for _ in self._store.quads_for_pattern(None, None, None, node)):
+            self._store.remove_graph(node)
 
     def _recover(self) -> list[URIRef]:
         """Drop the graphs a bulk write left unfinished (named in the journal), and the journal."""
