@@ -61,6 +61,8 @@ STATUS = {
 }
 HTTP_TEXT = {
     401: ("需要有效的令牌", "a valid token is needed"),
+    408: ("请求体传送过慢，已停止等待", "the request body came too slowly; the server stopped waiting"),
+    413: ("请求体超过上限", "the request body is larger than the limit"),
     404: ("没有这个资源", "no such resource"),
     405: ("此资源不支持该方法", "this method is not allowed on this resource"),
 }
@@ -125,6 +127,12 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
         return await call_next(request)
 
     guards.install(app, settings.rate_limits)
+    app.add_middleware(
+        guards.BodyGuard,
+        max_bytes=settings.upload.max_bytes + 64 * 1024,  # room for a form's own fields
+        idle=settings.body_idle_timeout,
+        total=settings.body_total_timeout,
+    )
 
     @app.exception_handler(ZhengaiError)
     async def zhengai_error(request: Request, exc: ZhengaiError) -> Response:

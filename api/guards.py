@@ -7,12 +7,16 @@ headers an HTML page needs.
 - **The write log**: every request that is not a read leaves a ``zhengai.write_log`` entry (who,
   what, when, from where, the status), refused ones too. The actor is the token's name and role;
   the token itself and the query string are never written.
+- **Bodies**: a request body larger than the server takes (counted as it arrives, whatever its
+  ``Content-Length`` says) is cut off with 413; one that stalls (no byte for ``idle`` seconds, or
+  not all there after ``total``) with 408 — a client trickling a byte a second holds no worker.
 - **Security headers** on every HTML page: a content security policy allowing the page's own
   scripts and styles only, no framing, no MIME sniffing, no referrer sent elsewhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import threading
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pyrate_limiter import Duration, InMemoryBucket, Rate, RateItem
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zhengai import write_log
 from zhengai.errors import ZhengaiError
@@ -170,3 +175,88 @@ def _log(request: Request, status: int) -> None:
     log.add(
         write_log.entry(actor, role, origin, f"{request.method} {request.url.path}", str(target), str(status))
     )
+
+
+class BodyGuard:
+    """ASGI middleware: every request body is read under a size limit and two time limits."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, idle: float = 15.0, total: float = 300.0) -> None:
+        self.app, self.max_bytes, self.idle, self.total = app, max_bytes, idle, total
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _refuse(
+                send, 413, "请求体超过上限", f"the body is larger than the {self.max_bytes:,}-byte limit"
+            )
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        received = 0
+        refused: list[int] = []
+        responded = False
+
+        async def guarded() -> Message:
+            nonlocal received
+            left = self.total - (loop.time() - started)
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(0.01, min(self.idle, left)))
+            except TimeoutError:
+                refused.append(408)
+                raise _Refused from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused.append(413)
+                    raise _Refused
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal responded
+            responded = responded or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, guarded, watched)
+        except BaseException as exc:
+            if not refused or not _holds(exc, _Refused):
+                raise
+            if not responded:
+                if refused[0] == 408:
+                    await _refuse(
+                        send,
+                        408,
+                        "请求体传送过慢，已停止等待",
+                        "the request body came too slowly; the server stopped waiting",
+                    )
+                else:
+                    await _refuse(
+                        send,
+                        413,
+                        "请求体超过上限",
+                        f"the body is larger than the {self.max_bytes:,}-byte limit",
+                    )
+
+
+class _Refused(Exception):
+    """Raised from a guarded body read: the guard answers, not the route."""
+
+
+def _holds(exc: BaseException, kind: type[BaseException]) -> bool:
+    if isinstance(exc, kind):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_holds(e, kind) for e in exc.exceptions)
+    return _holds(exc.__cause__, kind) if exc.__cause__ is not None else False
+
+
+async def _refuse(send: Send, status: int, zh: str, en: str) -> None:
+    import json
+
+    body = json.dumps({"code": f"http_{status}", "zh": zh, "en": en, "problems": []}, ensure_ascii=False)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body.encode("utf-8")})

@@ -56,6 +56,8 @@ class Settings:
     delivery_interval: float = 0.2  # seconds between passes over the outbox
     college: str | None = None  # the college served, in a store that holds several
     rate_limits: RateLimits = field(default_factory=RateLimits)  # per caller and minute
+    body_idle_timeout: float = 15.0  # seconds a request body may stall
+    body_total_timeout: float = 300.0  # seconds a request body may take in all
 
 
 class Service:

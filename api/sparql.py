@@ -14,6 +14,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from zhengai.errors import QueryError, ZhengaiError
+from zhengai.sparql_text import nesting
 from zhengai.sparql_text import tokens as _tokens
 
 from .query_workers import GRAPH_FORMATS, RESULT_FORMATS
@@ -54,8 +55,27 @@ def bare_words(text: str) -> list[str]:
     return [value.upper() for kind, value in _tokens(text) if kind == "word" and ":" not in value]
 
 
+MAX_QUERY_CHARS = 100_000  # a hand-written or generated query is far shorter; 1 MB is an attack
+MAX_NESTING = 64  # groups within groups: the parser recurses, so its depth is bounded here
+
+
+class QueryTooLong(ZhengaiError):
+    code = "payload_too_large"
+
+
 def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE; refuses updates, LOAD and SERVICE with a clear error."""
+    """SELECT, ASK, CONSTRUCT or DESCRIBE; refuses updates, LOAD and SERVICE with a clear error,
+    and a query too long or nested too deep to be parsed safely."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryTooLong(
+            f"查询过长（{len(text):,} 个字符，上限 {MAX_QUERY_CHARS:,}）",
+            f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_CHARS:,})",
+        )
+    if nesting(text) > MAX_NESTING:
+        raise QueryError(
+            f"查询嵌套过深（超过 {MAX_NESTING} 层括号）",
+            f"the query nests too deep (over {MAX_NESTING} brackets)",
+        )
     words = bare_words(text)
     if "SERVICE" in words:
         raise Refused(

@@ -1029,6 +1029,9 @@ def serve(
         list[str] | None, typer.Option(help="An origin allowed to call the API from a browser (repeatable).")
     ] = None,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted by POST /loads, in MB.")] = 50,
+    body_timeout: Annotated[
+        float, typer.Option(help="Seconds a request body may take in all (then 408); it may stall 15 s at most.")
+    ] = 300.0,
     log_level: Annotated[
         str, typer.Option(help="The server's log: warning (default), info (adds every request), debug.")
     ] = "warning",
@@ -1069,6 +1072,8 @@ def serve(
         cors_origins=tuple(cors_origin or ()),
         upload=Limits(max_bytes=max_upload_mb * 1024 * 1024),
         rate_limits=limits,
+        body_total_timeout=body_timeout,
+        body_idle_timeout=min(15.0, body_timeout),
     )
     err.print(f"{len(configured)} 个令牌 / token(s) configured; requests without one have the public role")
     out.print(f"zhengai API on http://{host}:{port}/docs  (store {path})", highlight=False)

@@ -42,6 +42,33 @@ def tokens(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def nesting(text: str) -> int:
+    """How deep the query's groups, lists and brackets nest (``{``, ``(``, ``[`` outside strings,
+    IRIs and comments).
+
+    >>> nesting('SELECT * { ?s ?p "{{{" { FILTER((1)) } }')
+    4
+    """
+    deepest = depth = 0
+    position = 0
+    unescaped = unescape(text)
+    for m in TOKEN.finditer(unescaped):
+        for char in unescaped[position : m.start()]:
+            if char in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "})]":
+                depth -= 1
+        position = m.end()
+    for char in unescaped[position:]:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    return deepest
+
+
 def _group_start(query: str) -> int:
     """The offset just after the ``{`` that opens the WHERE group (or the first group)."""
     after = 0
