@@ -199,8 +199,12 @@ class BodyGuard:
         refused: list[int] = []
         responded = False
 
+        complete = False
+
         async def guarded() -> Message:
-            nonlocal received
+            nonlocal received, complete
+            if complete:  # the body is in: what follows is the wait for the client to go, unbounded
+                return await receive()
             left = self.total - (loop.time() - started)
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(0.01, min(self.idle, left)))
@@ -212,6 +216,9 @@ class BodyGuard:
                 if received > self.max_bytes:
                     refused.append(413)
                     raise _Refused
+                complete = not message.get("more_body", False)
+            else:
+                complete = True
             return message
 
         async def watched(message: Message) -> None:
