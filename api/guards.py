@@ -263,7 +263,8 @@ def _holds(exc: BaseException, kind: type[BaseException]) -> bool:
 async def _refuse(send: Send, status: int, zh: str, en: str) -> None:
     import json
 
-    body = json.dumps({"code": f"http_{status}", "zh": zh, "en": en, "problems": []}, ensure_ascii=False)
+    code = {413: "payload_too_large", 408: "request_timeout"}.get(status, f"http_{status}")
+    body = json.dumps({"code": code, "zh": zh, "en": en, "problems": []}, ensure_ascii=False)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})  # fmt: skip
     await send({"type": "http.response.body", "body": body.encode("utf-8")})

@@ -40,6 +40,12 @@ from .roles import Principal, Tokens
 from .uploads import Limits
 
 T = TypeVar("T")
+# What a kind of write leaves as it was (by the first part of a cache key).
+_STRUCTURE = frozenset({"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs"})
+KEPT_AFTER: dict[str, frozenset[str]] = {
+    "push": _STRUCTURE,
+    "lifecycle": _STRUCTURE | {"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"},
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class Service:
         self.write_lock = threading.Lock()
         self._generation = 0
         self._cache: dict[tuple[object, ...], object] = {}
+        self._computing: dict[tuple[object, ...], Future[object]] = {}
         self._cache_lock = threading.Lock()
         self._stop = threading.Event()
         self.pushes = PushQueue(self)
@@ -130,24 +137,53 @@ class Service:
             await asyncio.sleep(0.005)  # a counter in memory: costs nothing to look at
             waited += 0.005
 
-    def written(self) -> None:
-        """Call after every write: caches are emptied, and the next SPARQL query takes a new snapshot
-        for the query workers (once, however many writes came before it: not at every push)."""
+    def written(self, what: str = "all") -> None:
+        """Call after every write: the answers it may have changed are forgotten, and the next
+        SPARQL query takes a new snapshot for the query workers (once, however many writes came
+        before it). ``what`` narrows it: a push (``push``) changes observations and gaps but not
+        the organisation, the catalogue or the audit; a measure or review (``lifecycle``) changes
+        gaps' states only. Anything else forgets every answer."""
+        keep = KEPT_AFTER.get(what, frozenset())
         with self._cache_lock:
             self._generation += 1
-            self._cache.clear()
+            self._cache = {
+                (self._generation, *key[1:]): value for key, value in self._cache.items() if key[1] in keep
+            }
         self.pool.refresh()
 
     def cached(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        generation = self._generation
-        with self._cache_lock:
-            if (generation, *key) in self._cache:
-                return self._cache[(generation, *key)]  # type: ignore[return-value]
-        value = compute()
-        with self._cache_lock:
-            if generation == self._generation:
-                self._cache[(generation, *key)] = value
-        return value
+        """The answer for ``key`` in this store generation, computed once: requests that ask while
+        it is being computed wait for it instead of computing it too (no stampede after a write)."""
+        while True:
+            generation = self._generation
+            full = (generation, *key)
+            with self._cache_lock:
+                if full in self._cache:
+                    return self._cache[full]  # type: ignore[return-value]
+                running = self._computing.get(full)
+                if running is None:
+                    running = self._computing[full] = Future()
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                try:
+                    return running.result()
+                except Exception:
+                    continue  # the computation failed for the one who ran it: try once more here
+            try:
+                value = compute()
+            except BaseException as exc:
+                with self._cache_lock:
+                    self._computing.pop(full, None)
+                running.set_exception(exc)
+                raise
+            with self._cache_lock:
+                self._computing.pop(full, None)
+                if generation == self._generation:
+                    self._cache[full] = value
+            running.set_result(value)
+            return value
 
     # -- answers shared by several resources -------------------------------------------------------
 
@@ -285,7 +321,7 @@ class PushQueue:
                     try:
                         outcomes = push.push_many(svc.store, [r for r, _ in batch], context=svc.live)
                     finally:
-                        svc.written()
+                        svc.written("push")
             except Exception as exc:  # the store refused the write: every push of the batch is told
                 for _, future in batch:
                     future.set_exception(exc)

@@ -77,7 +77,7 @@ def _record(svc: Service, gap_id: str, act: Callable[[str], lifecycle.Action]) -
         try:
             action = act(gap_id)
         finally:
-            svc.written()
+            svc.written("lifecycle")
     return {"action": action.as_dict(), "history": lifecycle.history(svc.store, gap_id).as_dict()}
 
 
