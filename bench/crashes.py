@@ -29,17 +29,15 @@ from crash_harness import Case, Command, Tally, build_cases, kill_points, run_ca
 
 
 def large_case(data: Path, work: Path) -> Case:
-    from zhengai.loading import batch_order, load_files
-    from zhengai.store import OxigraphStore
+    import subprocess
 
-    files = sorted(data.iterdir())
-    years = sorted(p for p in files if p.name.startswith("状态数据-"))
-    latest = years[-1]
+    files = sorted(p.resolve() for p in data.iterdir())
+    latest = sorted(p for p in files if p.name.startswith("状态数据-"))[-1]
     base = work / "large-base"
-    if not base.exists():
+    if not (base / "CURRENT").exists():
         print(f"loading the large college without {latest.name} …", file=sys.stderr)
-        with OxigraphStore(base) as store:
-            load_files(store, batch_order([p for p in files if p != latest], None), None)
+        subprocess.run([sys.executable, "-m", "zhengai", "--store", str(base), "load",
+                        *map(str, (p for p in files if p != latest))], check=True)  # fmt: skip
     return Case(Command("load-large", ("load", str(latest))), base, work)
 
 
