@@ -280,6 +280,7 @@ def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
         ["C-01", "课程", "质量生成", "课程实训达标率", "A/B/C A:90%以上 B:70%-90% C:70%以下", "无人认领的来源", None, None],
         ["P-05", "专业", "资源建设", "专业教学资源库", "有/无", "无人认领的来源", None, None],
         ["P-06", "专业", "支持服务", "后勤服务满意度", "有/无", "无人认领的来源", None, None],
+        ["C-02", "课程", "质量生成", "课程建设规划", "有/无", "无人认领的来源", None, None],
     ])  # fmt: skip
     append("subjects", "课程", [["课程代码", "课程名称", "所属专业"], ["K01", "基础护理", "700101"]])
     append("org", "岗位工作", [
@@ -290,7 +291,7 @@ def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
     book["矩阵"]["C5"] = "全部行政部门"  # 专业 × 支持服务
     book.save(files["matrix"])
     append("observations", "状态", [["C-01", "K01", 2025, "50%"], ["P-05", "700102", 2025, "无"],
-                                   ["P-06", "700101", 2025, "无"]])  # fmt: skip
+                                   ["P-06", "700101", 2025, "无"], ["C-02", "医学部", 2025, "无"]])  # fmt: skip
     return [(path, kind) for kind, path in files.items()]
 
 
@@ -315,6 +316,11 @@ def test_one_gap_for_each_rule_branch_the_sample_never_reaches(store: OxigraphSt
     assert sorted(n for _, n in service.units) == sorted(["教学副院长室", "实训中心", "就业办", "质量办"])
     assert sorted(p.post.code for p in service.posts) == ["B-3", "J-1", "Q-1", "T-1"]
     assert service.facts[0][1].startswith("every unit of the class the matrix cell names")
+    # rule 4, matrix-type, the subject itself a unit of the type the cell names (课程 × 质量生成 →
+    # 二级学院): 医学部's own course plan is 医学部's (a branch bench/mutants.py found untested)
+    plan = owners["2025/C-02/医学部"]
+    assert plan.rule == 4 and [n for _, n in plan.units] == ["医学部"]
+    assert [p.post.code for p in plan.posts] == ["M-1"]
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
