@@ -57,6 +57,8 @@ demo: install system
 	@echo "— A warning rule over indicators (专业预警), its parts and its owner —"
 	$(BIN)/zhengai --store $(STORE) owner 2025/专业预警-建设/510202
 	$(BIN)/zhengai --store $(STORE) audit --format md --out $(dir $(STORE))audit.md
+	@echo "— The write log (审计日志): every write above, who, from where, how it ended (zhengai log; GET /log) —"
+	$(BIN)/zhengai --store $(STORE) log --limit 6
 	@echo "— A region: the sample twice in one store, as college 10999 (diagnosed for 2025) and 20888 (for 2024), compared —"
 	rm -rf $(REGION_STORE)
 	$(BIN)/zhengai --store $(REGION_STORE) --college 10999 load data/matrix.csv data/sample/*.xlsx > /dev/null
