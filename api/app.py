@@ -104,25 +104,16 @@ def create_app(store_path: Path | str, settings: Settings | None = None) -> Fast
         )
 
     @app.middleware("http")
-    async def upload_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Refuse an upload by its declared length, before the body is read at all."""
+    async def upload_length(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """An upload must declare its length (its size is checked by ``guards.BodyGuard``)."""
         if request.method == "POST" and request.url.path.rstrip("/").endswith("/loads"):
             length = request.headers.get("content-length")
-            limit = settings.upload.max_bytes + 64 * 1024  # room for the form's own fields
             if length is None or not length.isdigit():
                 return JSONResponse(
                     _body("length_required", "上传须带 Content-Length", "an upload needs a Content-Length"),
                     status_code=411,
-                )
-            if int(length) > limit:
-                mb = settings.upload.max_bytes // (1024 * 1024)
-                return JSONResponse(
-                    _body(
-                        "payload_too_large",
-                        f"上传超过 {mb} MB 的上限",
-                        f"the upload is larger than the {mb} MB limit",
-                    ),
-                    status_code=413,
                 )
         return await call_next(request)
 

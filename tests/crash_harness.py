@@ -102,8 +102,6 @@ def content(path: Path) -> Counter[Quad]:
 
 def leftovers(path: Path) -> list[str]:
     """What an interrupted write may never leave once the store is open again."""
-    from zhengai import diagnosis
-
     found = []
     with OxigraphStore(path) as store:
         names = store.named_graphs()

@@ -1030,7 +1030,8 @@ def serve(
     ] = None,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted by POST /loads, in MB.")] = 50,
     body_timeout: Annotated[
-        float, typer.Option(help="Seconds a request body may take in all (then 408); it may stall 15 s at most.")
+        float,
+        typer.Option(help="Seconds a request body may take in all (then 408); it may stall 15 s at most."),
     ] = 300.0,
     log_level: Annotated[
         str, typer.Option(help="The server's log: warning (default), info (adds every request), debug.")

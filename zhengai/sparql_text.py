@@ -50,22 +50,17 @@ def nesting(text: str) -> int:
     4
     """
     deepest = depth = 0
-    position = 0
     unescaped = unescape(text)
-    for m in TOKEN.finditer(unescaped):
-        for char in unescaped[position : m.start()]:
+    ends = [(m.start(), m.end()) for m in TOKEN.finditer(unescaped)] + [(len(unescaped), len(unescaped))]
+    position = 0
+    for start, end in ends:  # the punctuation lies between the tokens
+        for char in unescaped[position:start]:
             if char in "{([":
                 depth += 1
                 deepest = max(deepest, depth)
             elif char in "})]":
                 depth -= 1
-        position = m.end()
-    for char in unescaped[position:]:
-        if char in "{([":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "})]":
-            depth -= 1
+        position = end
     return deepest
 
 
