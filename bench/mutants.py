@@ -1,6 +1,6 @@
 """Mutation testing: small deliberate bugs, one at a time; a mutant the tests do not catch survives.
 
-    python bench/mutants.py [--python] [--queries] [--only NAME…] [--max N] [--timeout 600]
+    python bench/mutants.py [--python] [--queries] [--only NAME…] [--max N] [--jobs 2] [--timeout 600]
 
 1. ``--python``: each comparison, boolean operator, negation and boolean constant of the Python core
    of roles (``api/roles.py``, ``api/visibility.py``), criteria (``zhengai/criteria/``), standards
@@ -9,8 +9,14 @@
 2. ``--queries``: each branch of each ``UNION`` of each ``queries/*.rq`` is dropped in turn, and the
    tests of what reads that query run.
 
+A first run under coverage records which tests ran each line; a Python mutant runs those tests first
+(most mutants fail there within seconds), then, if they all pass, its whole list.
+
 Prints every survivor (file, line, change) and the totals. Goal: 0 survivors in roles, the ownership
-rules and standards. The source is restored after each mutant (and on Ctrl-C).
+rules and standards. The mutants are written into copies of the tree (one per job, in a temporary
+folder), never into the tree itself, so work can go on beside a run; each copy is imported in place of
+the installed package by a ``sitecustomize`` module put first on ``PYTHONPATH`` (also in the
+subprocesses the tests start).
 
 Written here rather than with mutmut: mutmut 3 runs the tests against a copy of the sources in
 ``mutants/``, which the editable install (``zhengai.api`` and ``zhengai.loaders`` live in other
@@ -22,9 +28,14 @@ from __future__ import annotations
 import argparse
 import ast
 import fnmatch
+import os
+import queue
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_TARGETS = {
-    "api/roles.py": ["tests/test_api.py", "tests/test_sparql_endpoint.py", "tests/test_subject_roles.py"],
+    "api/roles.py": ["tests/test_subject_roles.py", "tests/test_sparql_endpoint.py", "tests/test_api.py"],
     "api/visibility.py": ["tests/test_api.py", "tests/test_lifecycle.py"],
     "zhengai/ownership.py": ["tests/test_ownership.py", "tests/test_assignment.py", "tests/test_api.py"],
     "zhengai/standards.py": [
@@ -64,6 +75,7 @@ class Mutant:
     line: int
     change: str
     text: str  # the file's mutated content
+    end: int = 0  # the last line of the changed expression (Python mutants)
 
 
 def _python_mutants(file: str) -> Iterator[Mutant]:
@@ -76,7 +88,8 @@ def _python_mutants(file: str) -> Iterator[Mutant]:
         change = _mutate(target)
         if change is None:
             continue
-        yield Mutant(file, getattr(target, "lineno", 0), change, ast.unparse(copy))
+        line = getattr(target, "lineno", 0)
+        yield Mutant(file, line, change, ast.unparse(copy), getattr(target, "end_lineno", line) or line)
 
 
 def _mutable(node: ast.AST) -> bool:
@@ -113,7 +126,7 @@ TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\
 
 
 def _union_branches(text: str) -> list[tuple[int, int]]:
-    """Each branch of each UNION, as (start, end) offsets covering ``{ … }`` and its UNION word."""
+    """Each branch of each UNION once, as (start, end) offsets covering ``{ … }`` and one UNION word."""
     stack: list[int] = []
     groups: dict[int, tuple[int, int]] = {}  # a group's end → (start, depth)
     unions: list[tuple[int, int]] = []  # (position, depth)
@@ -126,7 +139,7 @@ def _union_branches(text: str) -> list[tuple[int, int]]:
             groups[m.end()] = (start, len(stack))
         elif token.upper() == "UNION":
             unions.append((m.start(), len(stack)))
-    spans: list[tuple[int, int]] = []
+    spans: dict[int, tuple[int, int]] = {}  # a branch's start → the text to drop with it
     for position, depth in unions:
         before = max((end for end, (_, d) in groups.items() if end <= position and d == depth), default=None)
         after = min((s for end, (s, d) in groups.items() if s > position and d == depth), default=None)
@@ -134,9 +147,9 @@ def _union_branches(text: str) -> list[tuple[int, int]]:
             continue
         left = groups[before][0]
         right = next(end for end, (s, _) in groups.items() if s == after)
-        spans.append((left, position + len("UNION")))  # drop the branch before this UNION
-        spans.append((position, right))  # or the one after it
-    return sorted(set(spans))
+        spans.setdefault(left, (left, position + len("UNION")))  # the branch before this UNION
+        spans.setdefault(after, (position, right))  # the one after it (with this UNION)
+    return sorted(spans.values())
 
 
 def _query_mutants(pattern: str) -> Iterator[Mutant]:
@@ -156,21 +169,88 @@ def _tests_for_query(name: str) -> list[str]:
 # -- running --------------------------------------------------------------------------------------------
 
 
-def killed(mutant: Mutant, tests: list[str], timeout: float) -> bool | None:
-    """True: a test failed (caught); False: every test passed (survived); None: timed out."""
-    path = ROOT / mutant.file
-    original = path.read_text(encoding="utf-8")
-    path.write_text(mutant.text, encoding="utf-8")
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests],
-            cwd=ROOT, capture_output=True, timeout=timeout,
-        )  # fmt: skip
-        return done.returncode != 0
-    except subprocess.TimeoutExpired:
-        return None
-    finally:
-        path.write_text(original, encoding="utf-8")
+# The package's folders, as pyproject.toml maps them (zhengai.api lives in api/, and so on).
+PACKAGES = {
+    "zhengai": "zhengai", "zhengai.api": "api", "zhengai.loaders": "loaders", "zhengai.ontology": "ontology",
+    "zhengai.shapes": "shapes", "zhengai.queries": "queries", "zhengai.data": "data",
+}  # fmt: skip
+FINDER = """import importlib.util, sys
+PACKAGES = {packages!r}
+class _CopyFinder:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name not in PACKAGES:
+            return None
+        init = PACKAGES[name] + "/__init__.py"
+        return importlib.util.spec_from_file_location(name, init, submodule_search_locations=[PACKAGES[name]])
+sys.meta_path.insert(0, _CopyFinder)
+"""
+
+
+class Copy:
+    """A copy of the tree that imports as ``zhengai`` in its tests and their subprocesses."""
+
+    def __init__(self, base: Path) -> None:
+        self.root = base / "tree"
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        for name in filter(None, files.decode().split("\0")):
+            source = ROOT / name
+            if source.is_file():
+                (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, self.root / name)
+        hook = base / "hook"
+        hook.mkdir()
+        packages = {name: str(self.root / folder) for name, folder in PACKAGES.items()}
+        (hook / "sitecustomize.py").write_text(FINDER.format(packages=packages), encoding="utf-8")
+        self.env = {**os.environ, "PYTHONPATH": str(hook)}
+
+    def pytest(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *args]
+        return subprocess.run(command, cwd=self.root, env=self.env, capture_output=True, timeout=timeout)
+
+    def killed(self, mutant: Mutant, tests: list[str], timeout: float, first: list[str]) -> bool | None:
+        """True: a test failed (caught); False: every test passed (survived); None: timed out.
+
+        ``first``: the tests that ran the changed lines; they run alone first, and only when they all
+        pass does the whole list run (a test may reach the line in a subprocess, which coverage misses).
+        """
+        path = self.root / mutant.file
+        original = path.read_text(encoding="utf-8")
+        path.write_text(mutant.text, encoding="utf-8")
+        try:
+            if first and self.pytest("-x", *first, timeout=timeout).returncode != 0:
+                return True
+            return self.pytest("-x", *tests, timeout=timeout).returncode != 0
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            path.write_text(original, encoding="utf-8")
+
+    def coverage(self, tests: list[str]) -> dict[str, dict[int, set[str]]]:
+        """Which tests (node ids) ran each line of each file, from one run of ``tests`` under coverage."""
+        import coverage  # the bench extra
+
+        folders = sorted({str(self.root / folder) for folder in PACKAGES.values()})
+        self.pytest(*(f"--cov={folder}" for folder in folders), "--cov-context=test", "--cov-report=", *tests)
+        data_file = self.root / ".coverage"  # pytest-cov writes it in the working folder
+        data = coverage.CoverageData(str(data_file))
+        data.read()
+        lines: dict[str, dict[int, set[str]]] = {}
+        for measured in data.measured_files():
+            relative = Path(measured).resolve().relative_to(self.root.resolve()).as_posix()
+            lines[relative] = {
+                line: {c.split("|")[0] for c in contexts if c}
+                for line, contexts in data.contexts_by_lineno(measured).items()
+            }
+        return lines
+
+
+def _check_copy(copy: Copy) -> None:
+    """The copy must be what the tests import, or every mutant would "survive"."""
+    probe = "import zhengai.api, zhengai.ownership; print(zhengai.api.__file__, zhengai.ownership.__file__)"
+    out = subprocess.run([sys.executable, "-c", probe], env=copy.env, capture_output=True, text=True).stdout
+    if not all(part.startswith(str(copy.root)) for part in out.split()):
+        sys.exit(f"the copy is not imported in place of the package: {out.strip()}")
 
 
 def main() -> None:
@@ -181,6 +261,10 @@ def main() -> None:
         "--only", nargs="*", default=[], help="Files (python) or query names (glob) to mutate."
     )
     parser.add_argument("--max", type=int, default=0, help="At most this many mutants (0: all).")
+    parser.add_argument(
+        "--no-coverage", action="store_true", help="Run every mutant's whole test list at once."
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="Mutants tested at once, each in its own copy.")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     if not (args.python or args.queries):
@@ -197,19 +281,52 @@ def main() -> None:
         plan = plan[: args.max]
     survivors, timeouts, caught = [], [], 0
     started = time.monotonic()
+    todo: queue.Queue[tuple[int, Mutant, list[str]]] = queue.Queue()
     for n, (mutant, tests) in enumerate(plan, 1):
-        verdict = killed(mutant, tests, args.timeout)
-        label = {True: "caught", False: "SURVIVED", None: "timeout"}[verdict]
-        print(f"[{n}/{len(plan)}] {mutant.file}:{mutant.line} {mutant.change}: {label}", flush=True)
-        if verdict is True:
-            caught += 1
-        elif verdict is False:
-            survivors.append(mutant)
-        else:
-            timeouts.append(mutant)
+        todo.put((n, mutant, tests))
+    lock = threading.Lock()
+
+    def work(copy: Copy) -> None:
+        nonlocal caught
+        while True:
+            try:
+                n, mutant, tests = todo.get_nowait()
+            except queue.Empty:
+                return
+            ran = covered.get(mutant.file, {})
+            first = sorted(
+                set().union(*(ran.get(line, set()) for line in range(mutant.line, mutant.end + 1)))
+            )
+            verdict = copy.killed(mutant, tests, args.timeout, first)
+            label = {True: "caught", False: "SURVIVED", None: "timeout"}[verdict]
+            with lock:
+                print(f"[{n}/{len(plan)}] {mutant.file}:{mutant.line} {mutant.change}: {label}", flush=True)
+                if verdict is True:
+                    caught += 1
+                elif verdict is False:
+                    survivors.append(mutant)
+                else:
+                    timeouts.append(mutant)
+
+    with tempfile.TemporaryDirectory(prefix="zhengai-mutants-") as base:
+        copies = []
+        for job in range(max(1, args.jobs)):
+            (Path(base) / str(job)).mkdir()
+            copies.append(Copy(Path(base) / str(job)))
+        _check_copy(copies[0])
+        covered: dict[str, dict[int, set[str]]] = {}
+        if args.python and not args.no_coverage:
+            wanted = sorted({test for mutant, tests in plan if mutant.end for test in tests})
+            print(f"coverage of {len(wanted)} test files …", flush=True)
+            covered = copies[0].coverage(wanted)
+        workers = [threading.Thread(target=work, args=(copy,), daemon=True) for copy in copies]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
     print(f"\n{len(plan)} mutants in {time.monotonic() - started:.0f} s: {caught} caught, "
           f"{len(survivors)} survived, {len(timeouts)} timed out")  # fmt: skip
-    for m in survivors:
+    for m in sorted(survivors, key=lambda m: (m.file, m.line)):
         print(f"  survivor: {m.file}:{m.line} {m.change}")
 
 

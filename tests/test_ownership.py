@@ -265,7 +265,8 @@ def test_a_differently_shaped_organisation(store: OxigraphStore, write_xlsx) -> 
 def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
     """The second college, plus a course and three indicators that reach the branches the sample
     never does: rule 1 through a post bound to a subject that governs the gap's (a major's post for
-    one of its courses), rule 1 through the unit a post sits in, and rule 4's 全部行政部门."""
+    one of its courses), rule 1 through the unit a post sits in, rule 3's 各二级学院 as 责任部门, rule 4's
+    全部行政部门, and rule 4 for a subject that is itself a unit."""
     files = dict((kind, path) for path, kind in _second_college(write_xlsx))
     from openpyxl import load_workbook
 
@@ -281,6 +282,7 @@ def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
         ["P-05", "专业", "资源建设", "专业教学资源库", "有/无", "无人认领的来源", None, None],
         ["P-06", "专业", "支持服务", "后勤服务满意度", "有/无", "无人认领的来源", None, None],
         ["C-02", "课程", "质量生成", "课程建设规划", "有/无", "无人认领的来源", None, None],
+        ["P-07", "专业", "质量生成", "人才培养方案执行", "有/无", "无人认领的来源", "各二级学院", None],
     ])  # fmt: skip
     append("subjects", "课程", [["课程代码", "课程名称", "所属专业"], ["K01", "基础护理", "700101"]])
     append("org", "岗位工作", [
@@ -291,7 +293,8 @@ def _branch_college(write_xlsx) -> list[tuple[Path, str]]:
     book["矩阵"]["C5"] = "全部行政部门"  # 专业 × 支持服务
     book.save(files["matrix"])
     append("observations", "状态", [["C-01", "K01", 2025, "50%"], ["P-05", "700102", 2025, "无"],
-                                   ["P-06", "700101", 2025, "无"], ["C-02", "医学部", 2025, "无"]])  # fmt: skip
+                                   ["P-06", "700101", 2025, "无"], ["C-02", "医学部", 2025, "无"],
+                                   ["P-07", "700102", 2025, "无"]])  # fmt: skip
     return [(path, kind) for kind, path in files.items()]
 
 
@@ -321,6 +324,12 @@ def test_one_gap_for_each_rule_branch_the_sample_never_reaches(store: OxigraphSt
     plan = owners["2025/C-02/医学部"]
     assert plan.rule == 4 and [n for _, n in plan.units] == ["医学部"]
     assert [p.post.code for p in plan.posts] == ["M-1"]
+    # rule 3, 责任部门 各二级学院: the 二级学院 governing the subject (药学 → 医学部). Without that branch
+    # the matrix would name the same unit, so the rule and its fact are what tell them apart
+    programme = owners["2025/P-07/700102"]
+    assert programme.rule == 3 and [n for _, n in programme.units] == ["医学部"]
+    assert [p.post.code for p in programme.posts] == ["M-1"]
+    assert "各二级学院" in programme.facts[0][1]
 
 
 @pytest.mark.parametrize("engine", ["fast", "pyshacl"])
