@@ -297,7 +297,9 @@ def _classes(g: Graph, table: Table, majors: set[str], problems: Problems) -> No
         if major:
             if major not in majors:
                 problems.error(
-                    f"专业代码「{major}」不是已知的专业", f"major code '{major}' is not a known major", row.loc("major")
+                    f"专业代码「{major}」不是已知的专业",
+                    f"major code '{major}' is not a known major",
+                    row.loc("major"),
                 )
                 continue
             g.add((node, ZG.classOfMajor, major_iri(major)))

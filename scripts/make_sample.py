@@ -1176,7 +1176,18 @@ def warning_rules(path: Path, expected: Path) -> None:
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(
-            ["编码", "规则名称", "层面", "指标", "至少几项", "连续学年", "末位比例", "计入", "严重程度", "责任部门"]
+            [
+                "编码",
+                "规则名称",
+                "层面",
+                "指标",
+                "至少几项",
+                "连续学年",
+                "末位比例",
+                "计入",
+                "严重程度",
+                "责任部门",
+            ]
         )
         writer.writerows(WARNING_RULES)
     with expected.open("w", newline="", encoding="utf-8") as fh:
