@@ -359,6 +359,28 @@ def test_load_then_diagnose_over_http(writer: TestClient) -> None:
     assert writer.post("/diagnoses", json={"period": "x"}, headers=auth("quality_office")).status_code == 422
 
 
+def test_uploads_are_read_in_a_worker_process_that_is_replaced_if_it_dies(writer: TestClient) -> None:
+    """The server's process only writes what its worker read and checked; a worker killed (say by
+    the kernel, over a hostile file) costs no request; a ledger, checked against the store, loads too."""
+    import os
+    import signal
+
+    svc = writer.app.state.service  # type: ignore[attr-defined]
+    targets = (SAMPLE / "年度目标.xlsx").read_bytes()
+    assert upload(writer, "年度目标.xlsx", targets, kind="targets").status_code == 201
+    pool = svc.parser()
+    worker = pool.submit(os.getpid).result()
+    assert worker != os.getpid()
+    os.kill(worker, signal.SIGKILL)
+    before = snapshot(writer)
+    again = upload(writer, "年度目标.xlsx", targets)  # the dead worker answers BrokenProcessPool
+    assert again.status_code == 201 and again.json()["kind"] == "targets", again.text
+    assert snapshot(writer)[0] == before[0]  # the same file again: the same graphs, replaced
+    assert svc.parser() is not pool and svc.parser().submit(os.getpid).result() not in (worker, os.getpid())
+    ledger = upload(writer, "改进台账.csv", (SAMPLE / "改进台账.csv").read_bytes())
+    assert ledger.status_code == 201 and ledger.json()["kind"] == "actions", ledger.text
+
+
 def test_a_bad_workbook_names_the_cell_and_changes_nothing(writer: TestClient, write_xlsx) -> None:  # type: ignore[no-untyped-def]
     before = snapshot(writer)
     bad = write_xlsx(

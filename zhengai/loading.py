@@ -173,8 +173,8 @@ def parse_file(
     progress: Progress = _quiet,
     lookup: Lookup | None = None,
 ) -> LoadResult:
-    """Read and check one file; return its graphs without touching the store (an observation or
-    target file given its ``lookup`` needs no store at all)."""
+    """Read and check one file; return its graphs without touching the store (given its ``lookup``,
+    any kind but an improvement ledger needs no store at all: without one, that raises ``NeedsStore``)."""
     if kind is not None and kind not in KINDS:
         raise InputError.single(
             f"未知的数据类型「{kind}」（可用：{'、'.join(KINDS)}）",
@@ -202,17 +202,19 @@ def parse_file(
         raise InputError.single("文件中没有任何数据", "the file holds no data", Location(path.name))
     kind = kind or detect_kind(path, sheets)
     progress(f"检查{KIND_NAMES_ZH[kind]} / checking {kind}")
+    if kind == "actions" and store is None:
+        raise NeedsStore(path.name)
     if kind == "catalogue":
-        lookup = build_lookup(store)
+        lookup = lookup or build_lookup(store)
         known = {code: LEVELS[info.level][0] for code, info in lookup.indicators.items()}
         return catalogue.load(sheets, file=path.name, known_codes=known)
     if kind == "matrix":
         return matrix.load(sheets, file=path.name)
     if kind == "org":
-        lookup = build_lookup(store)
+        lookup = lookup or build_lookup(store)
         return org.load(sheets, file=path.name, known_indicators=set(lookup.indicators) or None)
     if kind == "subjects":
-        lookup = build_lookup(store)
+        lookup = lookup or build_lookup(store)
         return subjects.load(
             sheets,
             file=path.name,
@@ -340,13 +342,18 @@ def write_result(
     )
 
 
-# -- a batch: observation workbooks read in worker processes while the store writes ---------------
+# -- files read in worker processes while the store writes ---------------------------------------
+
+
+class NeedsStore(Exception):
+    """The file is of a kind (an improvement ledger) that is checked against the store itself."""
+
 
 AHEAD_KINDS = ("observations", "targets")  # independent of each other once their lookup is read
 
 
 @dataclass
-class _Parsed:
+class Parsed:
     """What a worker sends back: the loader's result with each graph as N-Triples text."""
 
     kind: str
@@ -359,22 +366,48 @@ class _Parsed:
 
 
 def _parse_in_worker(
-    path: Path, kind: str, period: int | None, lookup: Lookup
-) -> _Parsed | tuple[str, str, list[Problem]]:
-    """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there."""
+    path: Path, kind: str | None, period: int | None, lookup: Lookup
+) -> Parsed | tuple[str, str, list[Problem]] | None:
+    """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there; None:
+    the file needs the store (``NeedsStore``)."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     try:
         digest = sha256_of(path)
         result = parse_file(None, path, kind, period, lookup=lookup)
+    except NeedsStore:
+        return None
     except ZhengaiError as exc:
         return (exc.zh, exc.en, list(exc.problems))
     graphs = {}
     for name, content in result.graphs.items():
         triples = list(triples_of(content))
         graphs[name] = (ntriples(triples, to_ox).encode("utf-8"), len(triples))
-    return _Parsed(
+    return Parsed(
         result.kind, graphs, result.row_count, result.findings, digest, started, time.perf_counter() - clock
     )
+
+
+def write_parsed(store: GraphStore, path: Path, parsed: Parsed, progress: Progress = _quiet) -> LoadReport:
+    """Write what a worker read and checked (``_parse_in_worker``), as ``load_file`` would have."""
+    clock = time.perf_counter()
+    graphs = {name: PendingGraph.of_ntriples(text, n) for name, (text, n) in parsed.graphs.items()}
+    result = LoadResult(parsed.kind, graphs, parsed.row_count, parsed.findings)  # type: ignore[arg-type]
+    return write_result(store, path, result, parsed.digest, parsed.started, clock - parsed.seconds, progress)
+
+
+def parse_apart(
+    pool: ProcessPoolExecutor, store: GraphStore, path: Path, kind: str | None, period: int | None
+) -> Parsed | None:
+    """Read and check one file in ``pool``'s worker, against what the store holds now, so that the
+    process that writes spends neither its lock nor its interpreter on the workbook. None: the
+    file needs the store (write it with ``load_file``). Raises the file's ``InputError``."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
+    parsed = pool.submit(_parse_in_worker, path, kind, period, build_lookup(store)).result()
+    if isinstance(parsed, tuple):
+        raise InputError(*parsed)
+    return parsed
 
 
 def load_files(
@@ -397,7 +430,7 @@ def load_files(
     if sum(p.stat().st_size for p in ahead) < min_bytes:
         workers = 1
     pool: ProcessPoolExecutor | None = None
-    futures: dict[Path, Future[_Parsed | tuple[str, str, list[Problem]]]] = {}
+    futures: dict[Path, Future[Parsed | tuple[str, str, list[Problem]] | None]] = {}
     try:
         for path, kind in ordered:
             if kind in AHEAD_KINDS and workers > 1 and len(ahead) > 1 and pool is None:
@@ -409,30 +442,14 @@ def load_files(
                     if k in AHEAD_KINDS and p.exists():
                         futures[p] = pool.submit(_parse_in_worker, p, k, period, lookup)
             try:
+                parsed = None
                 if path in futures:
                     progress(path)("读取并检查（并行）/ reading and checking (in parallel)")
-                    clock = time.perf_counter()
                     parsed = futures.pop(path).result()
                     if isinstance(parsed, tuple):
                         raise InputError(*parsed)
-                    result = LoadResult(
-                        parsed.kind,
-                        {
-                            name: PendingGraph.of_ntriples(text, n)
-                            for name, (text, n) in parsed.graphs.items()
-                        },
-                        parsed.row_count,
-                        parsed.findings,
-                    )
-                    report = write_result(
-                        store,
-                        path,
-                        result,
-                        parsed.digest,
-                        parsed.started,
-                        clock - parsed.seconds,
-                        progress(path),
-                    )
+                if parsed is not None:
+                    report = write_parsed(store, path, parsed, progress(path))
                 else:
                     report = load_file(store, path, kind, period, progress(path))
             except ZhengaiError as exc:
