@@ -1,6 +1,6 @@
 """Mutation testing: small deliberate bugs, one at a time; a mutant the tests do not catch survives.
 
-    python bench/mutants.py [--python] [--queries] [--only NAME…] [--max N] [--jobs 2] [--timeout 600]
+    python bench/mutants.py [--python] [--queries] [--only NAME…] [--sample N] [--jobs 2] [--timeout 600]
 
 1. ``--python``: each comparison, boolean operator, negation and boolean constant of the Python core
    of roles (``api/roles.py``, ``api/visibility.py``), criteria (``zhengai/criteria/``), standards
@@ -30,6 +30,7 @@ import ast
 import fnmatch
 import os
 import queue
+import random
 import re
 import shutil
 import subprocess
@@ -43,7 +44,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_TARGETS = {
-    "api/roles.py": ["tests/test_subject_roles.py", "tests/test_sparql_endpoint.py", "tests/test_api.py"],
+    "api/roles.py": [
+        "tests/test_roles.py",
+        "tests/test_subject_roles.py",
+        "tests/test_sparql_endpoint.py",
+        "tests/test_api.py",
+    ],
     "api/visibility.py": ["tests/test_api.py", "tests/test_lifecycle.py"],
     "zhengai/ownership.py": ["tests/test_ownership.py", "tests/test_assignment.py", "tests/test_api.py"],
     "zhengai/standards.py": [
@@ -261,6 +267,8 @@ def main() -> None:
         "--only", nargs="*", default=[], help="Files (python) or query names (glob) to mutate."
     )
     parser.add_argument("--max", type=int, default=0, help="At most this many mutants (0: all).")
+    parser.add_argument("--sample", type=int, default=0, help="A random sample of this many mutants.")
+    parser.add_argument("--seed", type=int, default=2026, help="The sample's seed.")
     parser.add_argument(
         "--no-coverage", action="store_true", help="Run every mutant's whole test list at once."
     )
@@ -277,6 +285,9 @@ def main() -> None:
     if args.queries:
         for pattern in args.only or ["*"]:
             plan += [(m, _tests_for_query(Path(m.file).stem)) for m in _query_mutants(pattern)]
+    if args.sample and args.sample < len(plan):
+        plan = random.Random(args.seed).sample(plan, args.sample)
+        plan.sort(key=lambda item: (item[0].file, item[0].line))
     if args.max:
         plan = plan[: args.max]
     survivors, timeouts, caught = [], [], 0

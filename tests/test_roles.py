@@ -1,0 +1,48 @@
+"""Tokens and principals, by themselves: what a token file may say, and that a principal, once a
+request has one, cannot be changed into another (cases found by bench/mutants.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from zhengai.api.roles import Tokens
+
+from zhengai.errors import ZhengaiError
+
+
+def tokens_from(tmp_path: Path, text: str) -> Tokens:
+    file = tmp_path / "tokens.toml"
+    file.write_text(text, encoding="utf-8")
+    return Tokens.from_file(file)
+
+
+@pytest.mark.parametrize(
+    "levels",
+    ['"学生"', '["学生", 3]', "3"],
+    ids=["a string, not a list", "a list holding a number", "a number"],
+)
+def test_an_ingest_tokens_levels_are_a_list_of_names(tmp_path: Path, levels: str) -> None:
+    text = f'[[token]]\nrole = "ingest"\nname = "学工系统"\ntoken = "x"\nlevels = {levels}\n'
+    with pytest.raises(ZhengaiError) as caught:
+        tokens_from(tmp_path, text)
+    assert "lists of strings" in caught.value.en and "文字列表" in caught.value.zh
+
+
+def test_an_ingest_token_keeps_exactly_its_levels(tmp_path: Path) -> None:
+    text = '[[token]]\nrole = "ingest"\nname = "学工系统"\ntoken = "x"\nlevels = ["学生"]\nindicators = []\n'
+    who = tokens_from(tmp_path, text).principal("Bearer x")
+    assert who.role == "ingest" and who.levels == frozenset({"学生"}) and who.indicators == frozenset()
+
+
+def test_a_principal_and_a_token_cannot_be_changed(tmp_path: Path) -> None:
+    """A request's principal is shared by everything that serves the request: none may raise its role."""
+    tokens = tokens_from(tmp_path, '[[token]]\nrole = "teacher"\nperson = "T1005"\ntoken = "x"\n')
+    who = tokens.principal("Bearer x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        who.role = "quality_office"  # type: ignore[misc]
+    entry = tokens._entries[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.digest = "0" * 64  # type: ignore[misc]
+    assert tokens.principal("Bearer x").role == "teacher"
