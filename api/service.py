@@ -45,6 +45,9 @@ T = TypeVar("T")
 _STRUCTURE = frozenset({"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs"})
 KEPT_AFTER: dict[str, frozenset[str]] = {
     "push": _STRUCTURE,
+    # a load of a year's values or targets: new graphs of its own (values are personal, targets not)
+    "load:observations": _STRUCTURE,
+    "load:targets": _STRUCTURE - {"readable"},
     "lifecycle": _STRUCTURE | {"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"},
 }
 
@@ -162,7 +165,8 @@ class Service:
         """Call after every write: the answers it may have changed are forgotten, and the next
         SPARQL query takes a new snapshot for the query workers (once, however many writes came
         before it). ``what`` narrows it: a push (``push``) changes observations and gaps but not
-        the organisation, the catalogue or the audit; a measure or review (``lifecycle``) changes
+        the organisation, the catalogue or the audit, nor does a load of a year's values or targets
+        (``load:observations``, ``load:targets``); a measure or review (``lifecycle``) changes
         gaps' states only. Anything else forgets every answer."""
         keep = KEPT_AFTER.get(what, frozenset())
         with self._cache_lock:

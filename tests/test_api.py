@@ -381,6 +381,29 @@ def test_uploads_are_read_in_a_worker_process_that_is_replaced_if_it_dies(writer
     assert ledger.status_code == 201 and ledger.json()["kind"] == "actions", ledger.text
 
 
+def test_a_load_of_new_targets_is_seen_at_once_by_what_was_cached(writer: TestClient) -> None:
+    """A targets load keeps the cached organisation and catalogue but not the list of graphs a
+    an auditor's queries see: the new year's targets are in the next query."""
+    count = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+    def graphs_seen() -> int:
+        r = writer.get(
+            "/sparql",
+            params={"query": count},
+            headers={**auth("auditor"), "Accept": "application/sparql-results+json"},
+        )
+        assert r.status_code == 200, r.text
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    before, indicators = graphs_seen(), writer.get("/indicators", headers=auth("reader")).json()
+    csv_text = "指标,对象,学年,目标值,底线值\nZY-1.2.1-01,510203,2030,95%,85%\n"
+    r = upload(writer, "年度目标-2030.csv", csv_text.encode("utf-8"), kind="targets")
+    assert r.status_code == 201, r.text
+    assert [g["graph"].rsplit("/", 2)[-2:] for g in r.json()["graphs"]] == [["targets", "2030"]]
+    assert graphs_seen() == before + 1
+    assert writer.get("/indicators", headers=auth("reader")).json() == indicators
+
+
 def test_a_bad_workbook_names_the_cell_and_changes_nothing(writer: TestClient, write_xlsx) -> None:  # type: ignore[no-untyped-def]
     before = snapshot(writer)
     bad = write_xlsx(

@@ -54,14 +54,16 @@ def load(
         uploads.check(path, kind, svc.settings.upload)
         loads, parsed = svc.loads, _read_apart(svc, path, kind, period)
         with svc.write_lock:
+            written = "all"
             try:
                 if parsed is None or svc.loads != loads:  # read against what another load replaced
                     report = load_file(svc.store, path, kind, period)
                 else:
                     report = write_parsed(svc.store, path, parsed)
+                written = f"load:{report.kind}"
             finally:
                 svc.loads += 1
-                svc.written()
+                svc.written(written)
     provenance = {r["graph"]: r for r in query_rows(svc, "graph_provenance", short=False)}
     return {
         "file": report.file,
