@@ -11,9 +11,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -91,8 +90,6 @@ class Service:
         self.live = live.Live()  # what pushes reuse: the latest runs' standards, rows and labels
         self.write_lock = threading.Lock()
         self.loads = 0  # files loaded so far: what an upload read apart from the lock was checked against
-        self._parser: ProcessPoolExecutor | None = None
-        self._parser_lock = threading.Lock()
         self._generation = 0
         self._cache: dict[tuple[object, ...], object] = {}
         self._computing: dict[tuple[object, ...], Future[object]] = {}
@@ -129,25 +126,8 @@ class Service:
         finally:
             sender.close()
 
-    def parser(self) -> ProcessPoolExecutor:
-        """The worker process that reads uploaded files, started on the first upload."""
-        with self._parser_lock:
-            if self._parser is None:
-                self._parser = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
-            return self._parser
-
-    def parser_died(self, pool: ProcessPoolExecutor) -> None:
-        """``pool``'s worker died (of a hostile file, say): the next upload starts another."""
-        with self._parser_lock:
-            if self._parser is pool:
-                self._parser = None
-        pool.shutdown(wait=False, cancel_futures=True)
-
     def close(self) -> None:
         self._stop.set()
-        with self._parser_lock:
-            if self._parser is not None:
-                self._parser.shutdown(wait=False, cancel_futures=True)
         self.pushes.close()
         if self._deliverer is not None:
             self._deliverer.join(timeout=10)

@@ -16,6 +16,7 @@ warm-up and at the end (goal: flat). The figures also go to ``bench/out/soak-*.j
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -44,14 +45,12 @@ def free_port() -> int:
 
 
 def rss_mib(pid: int) -> float:
-    """The resident memory of a process and its children (the query workers), in MiB."""
+    """The resident memory of a process and its children (the query workers, the upload reader), in MiB."""
     total = 0
     pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # any thread may have started one
+        with contextlib.suppress(OSError):
+            pids += [int(c) for c in (task / "children").read_text().split()]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():

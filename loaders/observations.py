@@ -454,10 +454,10 @@ def _target(
     return node
 
 
-def subject_codes(sheets: list[RawSheet]) -> set[str]:
-    """The subject codes the sheets name (their 对象 column), read as ``load_observations`` reads
-    them: what a push needs to look up."""
-    columns = with_synonyms("observations", OBSERVATION_COLUMNS)
+def subject_codes(sheets: list[RawSheet], kind: str = "observations") -> set[str]:
+    """The subject codes the sheets name (their 对象 column), read as ``load_observations`` (or,
+    with ``kind="targets"``, ``load_targets``) reads them: what a push or a load needs to look up."""
+    columns = with_synonyms(kind, OBSERVATION_COLUMNS if kind == "observations" else TARGET_COLUMNS)
     codes: set[str] = set()
     for sheet in sheets:
         if sheet.is_blank():

@@ -359,24 +359,34 @@ def test_load_then_diagnose_over_http(writer: TestClient) -> None:
     assert writer.post("/diagnoses", json={"period": "x"}, headers=auth("quality_office")).status_code == 422
 
 
-def test_uploads_are_read_in_a_worker_process_that_is_replaced_if_it_dies(writer: TestClient) -> None:
-    """The server's process only writes what its worker read and checked; a worker killed (say by
-    the kernel, over a hostile file) costs no request; a ledger, checked against the store, loads too."""
-    import os
-    import signal
+def test_an_upload_is_read_and_checked_before_the_write_lock(writer: TestClient, write_xlsx) -> None:  # type: ignore[no-untyped-def]
+    """While another write holds the lock, a bad file is refused at once and a good one waits only
+    to be written; a ledger (checked against the lifecycle records) is read under the lock."""
+    import threading
 
     svc = writer.app.state.service  # type: ignore[attr-defined]
+    bad = write_xlsx(
+        "状态数据.xlsx",
+        {"状态数据": [["指标", "对象", "学年", "值"], ["ZY-1.1.1-02", "510202", 2025, "很多"]]},
+    )
+    answers: dict[str, object] = {}
+
+    def send(name: str, file: str, content: bytes) -> None:
+        answers[name] = upload(writer, file, content)
+
     targets = (SAMPLE / "年度目标.xlsx").read_bytes()
-    assert upload(writer, "年度目标.xlsx", targets, kind="targets").status_code == 201
-    pool = svc.parser()
-    worker = pool.submit(os.getpid).result()
-    assert worker != os.getpid()
-    os.kill(worker, signal.SIGKILL)
-    before = snapshot(writer)
-    again = upload(writer, "年度目标.xlsx", targets)  # the dead worker answers BrokenProcessPool
-    assert again.status_code == 201 and again.json()["kind"] == "targets", again.text
-    assert snapshot(writer)[0] == before[0]  # the same file again: the same graphs, replaced
-    assert svc.parser() is not pool and svc.parser().submit(os.getpid).result() not in (worker, os.getpid())
+    with svc.write_lock:  # another write, as far as the uploads can tell
+        refused = threading.Thread(target=send, args=("bad", "状态数据.xlsx", bad.read_bytes()))
+        refused.start()
+        refused.join(timeout=60)
+        assert not refused.is_alive(), "a bad file waited for the write lock"
+        assert answers["bad"].status_code == 400  # type: ignore[attr-defined]
+        good = threading.Thread(target=send, args=("good", "年度目标.xlsx", targets))
+        good.start()
+        good.join(timeout=3)
+        assert good.is_alive() and "good" not in answers  # read, and waiting to be written
+    good.join(timeout=60)
+    assert answers["good"].status_code == 201 and answers["good"].json()["kind"] == "targets"  # type: ignore[attr-defined]
     ledger = upload(writer, "改进台账.csv", (SAMPLE / "改进台账.csv").read_bytes())
     assert ledger.status_code == 201 and ledger.json()["kind"] == "actions", ledger.text
 

@@ -46,3 +46,16 @@ def test_a_principal_and_a_token_cannot_be_changed(tmp_path: Path) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         entry.digest = "0" * 64  # type: ignore[misc]
     assert tokens.principal("Bearer x").role == "teacher"
+
+
+@pytest.mark.parametrize("header", ["Basic eA==", "Bearer ", "Bearer    ", "token x"])
+def test_an_authorization_header_not_of_the_bearer_form_is_named_as_such(tmp_path: Path, header: str) -> None:
+    from zhengai.api.roles import TokenError
+
+    tokens = tokens_from(tmp_path, '[[token]]\nrole = "reader"\ntoken = "x"\n')
+    with pytest.raises(TokenError) as caught:
+        tokens.principal(header)
+    assert "Bearer <token>" in caught.value.en
+    with pytest.raises(TokenError) as unknown:
+        tokens.principal("Bearer y")
+    assert unknown.value.en == "unknown token"

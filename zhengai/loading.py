@@ -28,7 +28,7 @@ from zhengai.errors import InputError, Location, Problem, ZhengaiError
 from zhengai.lifecycle import ledger
 from zhengai.loaders import catalogue, matrix, observations, org, rdf, rules, subjects
 from zhengai.loaders.base import LoadResult
-from zhengai.loaders.observations import IndicatorInfo, Lookup
+from zhengai.loaders.observations import IndicatorInfo, Lookup, subject_codes
 from zhengai.loaders.table import HEADER_SCAN_ROWS, RawSheet, read_sheets
 from zhengai.namespaces import GRAPH_BASE, LEVELS, ZG, iri
 from zhengai.resources import read_text
@@ -173,8 +173,9 @@ def parse_file(
     progress: Progress = _quiet,
     lookup: Lookup | None = None,
 ) -> LoadResult:
-    """Read and check one file; return its graphs without touching the store (given its ``lookup``,
-    any kind but an improvement ledger needs no store at all: without one, that raises ``NeedsStore``)."""
+    """Read and check one file; return its graphs without touching the store (an observation or
+    target file given its ``lookup`` needs no store at all; without one, only the subjects it names
+    are read)."""
     if kind is not None and kind not in KINDS:
         raise InputError.single(
             f"未知的数据类型「{kind}」（可用：{'、'.join(KINDS)}）",
@@ -202,19 +203,17 @@ def parse_file(
         raise InputError.single("文件中没有任何数据", "the file holds no data", Location(path.name))
     kind = kind or detect_kind(path, sheets)
     progress(f"检查{KIND_NAMES_ZH[kind]} / checking {kind}")
-    if kind == "actions" and store is None:
-        raise NeedsStore(path.name)
     if kind == "catalogue":
-        lookup = lookup or build_lookup(store)
+        lookup = build_lookup(store)
         known = {code: LEVELS[info.level][0] for code, info in lookup.indicators.items()}
         return catalogue.load(sheets, file=path.name, known_codes=known)
     if kind == "matrix":
         return matrix.load(sheets, file=path.name)
     if kind == "org":
-        lookup = lookup or build_lookup(store)
+        lookup = build_lookup(store)
         return org.load(sheets, file=path.name, known_indicators=set(lookup.indicators) or None)
     if kind == "subjects":
-        lookup = lookup or build_lookup(store)
+        lookup = build_lookup(store)
         return subjects.load(
             sheets,
             file=path.name,
@@ -223,6 +222,9 @@ def parse_file(
         )
     if kind == "actions":
         return ledger.load(store, sheets, path.name)
+    if kind in ("observations", "targets") and lookup is None:
+        codes = subject_codes(sheets, kind)  # a year's file for a few subjects reads only those
+        lookup = build_lookup(store, codes or None)
     lookup = lookup or build_lookup(store)
     if kind == "rules":
         known = {code: info.level for code, info in lookup.indicators.items()}
@@ -287,14 +289,40 @@ def load_file(
     progress: Progress = _quiet,
 ) -> LoadReport:
     """Load one file: all of its graphs are replaced, or — on any error — none."""
+    return write_read(store, read_file(store, path, kind, period, progress), progress)
+
+
+@dataclass
+class ReadFile:
+    """A file read and checked against the store (``read_file``), not yet written."""
+
+    path: Path
+    result: LoadResult
+    digest: str
+    started: dt.datetime
+    clock: float  # time.perf_counter() at the start
+
+
+def read_file(
+    store: GraphStore,
+    path: Path,
+    kind: str | None = None,
+    period: int | None = None,
+    progress: Progress = _quiet,
+) -> ReadFile:
+    """The first half of ``load_file``: read and check, writing nothing (raises the file's errors).
+    A server does this outside its write lock, and writes with ``write_read`` under it."""
     path = Path(path)
-    started_clock = time.perf_counter()
-    started = dt.datetime.now(dt.UTC)
+    clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
     if not path.exists():
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     digest = sha256_of(path)
-    result = parse_file(store, path, kind, period, progress)
-    return write_result(store, path, result, digest, started, started_clock, progress)
+    return ReadFile(path, parse_file(store, path, kind, period, progress), digest, started, clock)
+
+
+def write_read(store: GraphStore, read: ReadFile, progress: Progress = _quiet) -> LoadReport:
+    """The second half of ``load_file``: write what ``read_file`` read."""
+    return write_result(store, read.path, read.result, read.digest, read.started, read.clock, progress)
 
 
 def write_result(
@@ -342,11 +370,7 @@ def write_result(
     )
 
 
-# -- files read in worker processes while the store writes ---------------------------------------
-
-
-class NeedsStore(Exception):
-    """The file is of a kind (an improvement ledger) that is checked against the store itself."""
+# -- a batch: observation workbooks read in worker processes while the store writes ---------------
 
 
 AHEAD_KINDS = ("observations", "targets")  # independent of each other once their lookup is read
@@ -366,16 +390,13 @@ class Parsed:
 
 
 def _parse_in_worker(
-    path: Path, kind: str | None, period: int | None, lookup: Lookup
-) -> Parsed | tuple[str, str, list[Problem]] | None:
-    """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there; None:
-    the file needs the store (``NeedsStore``)."""
+    path: Path, kind: str, period: int | None, lookup: Lookup
+) -> Parsed | tuple[str, str, list[Problem]]:
+    """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     try:
         digest = sha256_of(path)
         result = parse_file(None, path, kind, period, lookup=lookup)
-    except NeedsStore:
-        return None
     except ZhengaiError as exc:
         return (exc.zh, exc.en, list(exc.problems))
     graphs = {}
@@ -393,21 +414,6 @@ def write_parsed(store: GraphStore, path: Path, parsed: Parsed, progress: Progre
     graphs = {name: PendingGraph.of_ntriples(text, n) for name, (text, n) in parsed.graphs.items()}
     result = LoadResult(parsed.kind, graphs, parsed.row_count, parsed.findings)  # type: ignore[arg-type]
     return write_result(store, path, result, parsed.digest, parsed.started, clock - parsed.seconds, progress)
-
-
-def parse_apart(
-    pool: ProcessPoolExecutor, store: GraphStore, path: Path, kind: str | None, period: int | None
-) -> Parsed | None:
-    """Read and check one file in ``pool``'s worker, against what the store holds now, so that the
-    process that writes spends neither its lock nor its interpreter on the workbook. None: the
-    file needs the store (write it with ``load_file``). Raises the file's ``InputError``."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
-    parsed = pool.submit(_parse_in_worker, path, kind, period, build_lookup(store)).result()
-    if isinstance(parsed, tuple):
-        raise InputError(*parsed)
-    return parsed
 
 
 def load_files(
@@ -430,7 +436,7 @@ def load_files(
     if sum(p.stat().st_size for p in ahead) < min_bytes:
         workers = 1
     pool: ProcessPoolExecutor | None = None
-    futures: dict[Path, Future[Parsed | tuple[str, str, list[Problem]] | None]] = {}
+    futures: dict[Path, Future[Parsed | tuple[str, str, list[Problem]]]] = {}
     try:
         for path, kind in ordered:
             if kind in AHEAD_KINDS and workers > 1 and len(ahead) > 1 and pool is None:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from zhengai.errors import InputError
-from zhengai.loading import Parsed, load_file, parse_apart, write_parsed
+from zhengai.loading import load_file, read_file, write_read
 from zhengai.namespaces import GRAPH_BASE
 
 from .. import uploads
 from ..models import BAD_INPUT, ERRORS, PAYLOAD, GraphList, LoadReport
 from ..paging import query_rows
-from ..service import PrincipalDep, Service, ServiceDep
+from ..service import PrincipalDep, ServiceDep
 
 router = APIRouter()
 
@@ -52,14 +51,23 @@ def load(
     with tempfile.TemporaryDirectory(prefix="zhengai-upload-") as folder:
         path = uploads.save(file.file, name, Path(folder), svc.settings.upload)
         uploads.check(path, kind, svc.settings.upload)
-        loads, parsed = svc.loads, _read_apart(svc, path, kind, period)
+        # read and checked before the write lock: a bad file is refused, and a good one read,
+        # while other writes go on; only an improvement ledger (checked against the lifecycle
+        # records) is read under it, and a file that another load landed beside is read again
+        loads = svc.loads
+        try:
+            read = read_file(svc.store, path, kind, period)
+        except InputError:
+            if svc.loads == loads:
+                raise
+            read = None
         with svc.write_lock:
             written = "all"
             try:
-                if parsed is None or svc.loads != loads:  # read against what another load replaced
+                if read is None or read.result.kind == "actions" or svc.loads != loads:
                     report = load_file(svc.store, path, kind, period)
                 else:
-                    report = write_parsed(svc.store, path, parsed)
+                    report = write_read(svc.store, read)
                 written = f"load:{report.kind}"
             finally:
                 svc.loads += 1
@@ -76,22 +84,6 @@ def load(
         ],
         "findings": [p.as_dict() for p in report.findings],
     }
-
-
-def _read_apart(svc: Service, path: Path, kind: str | None, period: int | None) -> Parsed | None:
-    """The file read and checked in the service's worker process, while other requests go on; None:
-    read it under the lock instead (a ledger, which is checked against the store; a worker that died;
-    or a refusal that a load meanwhile may have changed)."""
-    loads, pool = svc.loads, svc.parser()
-    try:
-        return parse_apart(pool, svc.store, path, kind, period)
-    except BrokenProcessPool:
-        svc.parser_died(pool)
-        return None
-    except InputError:
-        if svc.loads != loads:
-            return None
-        raise
 
 
 @router.get("/graphs", tags=["loads"], response_model=GraphList, responses=ERRORS)
