@@ -42,12 +42,14 @@ from .uploads import Limits
 T = TypeVar("T")
 # What a kind of write leaves as it was (by the first part of a cache key).
 _STRUCTURE = frozenset({"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs"})
+_GAPS = frozenset({"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"})
 KEPT_AFTER: dict[str, frozenset[str]] = {
     "push": _STRUCTURE,
-    # a load of a year's values or targets: new graphs of its own (values are personal, targets not)
-    "load:observations": _STRUCTURE,
-    "load:targets": _STRUCTURE - {"readable"},
-    "lifecycle": _STRUCTURE | {"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"},
+    # a load of a year's values or targets: graphs of its own (values are personal, targets not);
+    # the runs' gaps and owners are as they were (until the next diagnosis), their states may not be
+    "load:observations": _STRUCTURE | _GAPS,
+    "load:targets": (_STRUCTURE | _GAPS) - {"readable"},
+    "lifecycle": _STRUCTURE | _GAPS,
 }
 
 

@@ -267,7 +267,9 @@ def main() -> None:
         "--only", nargs="*", default=[], help="Files (python) or query names (glob) to mutate."
     )
     parser.add_argument("--max", type=int, default=0, help="At most this many mutants (0: all).")
-    parser.add_argument("--sample", type=int, default=0, help="A random sample of this many mutants.")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="At most this many mutants of each file, drawn at random."
+    )
     parser.add_argument("--seed", type=int, default=2026, help="The sample's seed.")
     parser.add_argument(
         "--no-coverage", action="store_true", help="Run every mutant's whole test list at once."
@@ -285,9 +287,13 @@ def main() -> None:
     if args.queries:
         for pattern in args.only or ["*"]:
             plan += [(m, _tests_for_query(Path(m.file).stem)) for m in _query_mutants(pattern)]
-    if args.sample and args.sample < len(plan):
-        plan = random.Random(args.seed).sample(plan, args.sample)
-        plan.sort(key=lambda item: (item[0].file, item[0].line))
+    if args.sample:  # at most that many of each file, drawn at random
+        chosen: list[tuple[Mutant, list[str]]] = []
+        for file in dict.fromkeys(m.file for m, _ in plan):
+            mine = [item for item in plan if item[0].file == file]
+            chosen += sorted(random.Random(args.seed).sample(mine, min(args.sample, len(mine))),
+                             key=lambda item: item[0].line)  # fmt: skip
+        plan = chosen
     if args.max:
         plan = plan[: args.max]
     survivors, timeouts, caught = [], [], 0

@@ -53,6 +53,9 @@ KIND_NAMES_ZH = {
 }
 
 Progress = Callable[[str], None]
+# An observation or target file of at most this many rows looks up only the subjects it names;
+# a larger one (a year of a whole college) reads every subject at once, which is cheaper then.
+FEW_ROWS = 2_000
 
 
 @dataclass
@@ -222,8 +225,12 @@ def parse_file(
         )
     if kind == "actions":
         return ledger.load(store, sheets, path.name)
-    if kind in ("observations", "targets") and lookup is None:
-        codes = subject_codes(sheets, kind)  # a year's file for a few subjects reads only those
+    if (
+        kind in ("observations", "targets")
+        and lookup is None
+        and sum(len(s.cells) for s in sheets) <= FEW_ROWS
+    ):
+        codes = subject_codes(sheets, kind)  # a file about a few subjects reads only those
         lookup = build_lookup(store, codes or None)
     lookup = lookup or build_lookup(store)
     if kind == "rules":
