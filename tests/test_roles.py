@@ -59,3 +59,19 @@ def test_an_authorization_header_not_of_the_bearer_form_is_named_as_such(tmp_pat
     with pytest.raises(TokenError) as unknown:
         tokens.principal("Bearer y")
     assert unknown.value.en == "unknown token"
+
+
+def test_a_token_for_another_college_is_refused_on_a_colleges_server(tmp_path: Path) -> None:
+    from zhengai.api.roles import AccessError
+
+    tokens = tokens_from(
+        tmp_path,
+        '[[token]]\nrole = "reader"\ntoken = "a"\ncollege = "10001"\n'
+        '[[token]]\nrole = "reader"\ntoken = "any"\n',
+    )
+    assert tokens.principal("Bearer a", "10001").college == "10001"
+    with pytest.raises(AccessError) as caught:
+        tokens.principal("Bearer a", "10002")
+    assert "for college 10001" in caught.value.en and "10002" in caught.value.zh
+    assert tokens.principal("Bearer a").college == "10001"  # a server of one college: its own tokens
+    assert tokens.principal("Bearer any", "10002").college is None  # a token of no college: any server
