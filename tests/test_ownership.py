@@ -237,6 +237,20 @@ def _second_college(write_xlsx) -> list[tuple[Path, str]]:
     ]
 
 
+def test_the_organisations_posts_cannot_be_changed(store: OxigraphStore, write_xlsx) -> None:
+    """One organisation is read once and shared by every request of a server: no answer built from
+    it may change a post (its holders, its boss) for the next one."""
+    import dataclasses
+
+    for path, kind in _second_college(write_xlsx):
+        load_file(store, path, kind)
+    org = ownership.organisation(store)
+    post = next(p for p in org.posts.values() if p.code == "M-1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        post.holders = ()  # type: ignore[misc]
+    assert ownership.organisation(store).posts[post.iri] == post and post.holders == (("E04", "丁"),)
+
+
 def test_a_differently_shaped_organisation(store: OxigraphStore, write_xlsx) -> None:
     for path, kind in _second_college(write_xlsx):
         load_file(store, path, kind)
