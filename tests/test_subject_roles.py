@@ -76,6 +76,8 @@ def test_a_course_lead_with_no_post_owns_the_courses_gap(college: OxigraphStore)
     assert [(o.post.code, o.post.holders) for o in owner.posts] == [
         ("课程负责人@KC002", (("T1013", "孔明亮"),))
     ]
+    # held by the person named on the course row: not vacant, nobody acting for it
+    assert [(o.vacant, o.acting, o.acting_post) for o in owner.posts] == [(False, (), None)]
     assert [name for _, name in owner.units] == ["智能制造学院"]
     assert [p.code for p in owner.escalation] == ["课程负责人@KC002", "ZZ-01", "XB-01", "DW-01"]
     assert any("孔明亮（T1013）" in zh for zh, _ in owner.facts)
