@@ -371,3 +371,37 @@ def test_values_exactly_on_the_grade_lines(store: OxigraphStore, write_xlsx, eng
         "2025/P-02/700101": ("B", "yellow"),  # just under the A line
         "2025/P-02/700102": ("C", "red"),  # just under the C line
     }
+
+
+def test_bare_numbers_in_a_rates_criterion_are_percentages(store: OxigraphStore, write_xlsx) -> None:
+    """A:90以上 B:70-90 C:70以下 with no %: for a rate (its name says 率) the numbers are percentages,
+    for a count (册数) they are counts. Worked out by hand: 80 % is a B, 95 % meets A; 80 册 is a B, 95 册
+    meets A."""
+    from openpyxl import load_workbook
+
+    files = dict((kind, path) for path, kind in _second_college(write_xlsx))
+    book = load_workbook(files["catalogue"])
+    sheet = book[book.sheetnames[0]]
+    sheet.append(
+        ["P-08", "专业", "质量生成", "专业实训开出率", "A:90以上 B:70-90 C:70以下", "实训中心", None, None]
+    )
+    sheet.append(
+        ["P-09", "专业", "资源建设", "专业图书册数", "A:90以上 B:70-90 C:70以下", "实训中心", None, None]
+    )
+    book.save(files["catalogue"])
+    book = load_workbook(files["observations"])
+    for row in (
+        ["P-08", "700101", 2025, "80%"],
+        ["P-08", "700102", 2025, "95%"],
+        ["P-09", "700101", 2025, 80],
+        ["P-09", "700102", 2025, 95],
+    ):
+        book["状态"].append(row)
+    book.save(files["observations"])
+    for path, kind in batch_order(list(files.values()), None):
+        load_file(store, path, kind)
+    run = diagnosis.diagnose(store, 2025)
+    found = {
+        g.id: str(g.grade).rsplit("Grade", 1)[-1] for g in run.gaps if g.id.split("/")[1] in ("P-08", "P-09")
+    }
+    assert found == {"2025/P-08/700101": "B", "2025/P-09/700101": "B"}
