@@ -405,3 +405,14 @@ def test_bare_numbers_in_a_rates_criterion_are_percentages(store: OxigraphStore,
         g.id: str(g.grade).rsplit("Grade", 1)[-1] for g in run.gaps if g.id.split("/")[1] in ("P-08", "P-09")
     }
     assert found == {"2025/P-08/700101": "B", "2025/P-09/700101": "B"}
+
+
+def test_each_indicator_is_traced_to_its_catalogue_row(store: OxigraphStore, write_xlsx) -> None:
+    """Where a finding about a criterion points: file, sheet and row of the catalogue."""
+    from zhengai import standards
+
+    for path, kind in _second_college(write_xlsx):
+        load_file(store, path, kind)
+    where = standards.indicator_locations(store)
+    assert (where["P-01"].file, where["P-01"].sheet, where["P-01"].row) == ("指标.xlsx", "指标", 2)
+    assert (where["P-04"].file, where["P-04"].sheet, where["P-04"].row) == ("指标.xlsx", "指标", 5)
