@@ -384,7 +384,7 @@ AHEAD_KINDS = ("observations", "targets")  # independent of each other once thei
 
 
 @dataclass
-class Parsed:
+class _Parsed:
     """What a worker sends back: the loader's result with each graph as N-Triples text."""
 
     kind: str
@@ -398,7 +398,7 @@ class Parsed:
 
 def _parse_in_worker(
     path: Path, kind: str, period: int | None, lookup: Lookup
-) -> Parsed | tuple[str, str, list[Problem]]:
+) -> _Parsed | tuple[str, str, list[Problem]]:
     """Parse one file in a worker; its errors come back as (zh, en, problems), rebuilt there."""
     started, clock = dt.datetime.now(dt.UTC), time.perf_counter()
     try:
@@ -410,12 +410,12 @@ def _parse_in_worker(
     for name, content in result.graphs.items():
         triples = list(triples_of(content))
         graphs[name] = (ntriples(triples, to_ox).encode("utf-8"), len(triples))
-    return Parsed(
+    return _Parsed(
         result.kind, graphs, result.row_count, result.findings, digest, started, time.perf_counter() - clock
     )
 
 
-def write_parsed(store: GraphStore, path: Path, parsed: Parsed, progress: Progress = _quiet) -> LoadReport:
+def _write_parsed(store: GraphStore, path: Path, parsed: _Parsed, progress: Progress = _quiet) -> LoadReport:
     """Write what a worker read and checked (``_parse_in_worker``), as ``load_file`` would have."""
     clock = time.perf_counter()
     graphs = {name: PendingGraph.of_ntriples(text, n) for name, (text, n) in parsed.graphs.items()}
@@ -443,7 +443,7 @@ def load_files(
     if sum(p.stat().st_size for p in ahead) < min_bytes:
         workers = 1
     pool: ProcessPoolExecutor | None = None
-    futures: dict[Path, Future[Parsed | tuple[str, str, list[Problem]]]] = {}
+    futures: dict[Path, Future[_Parsed | tuple[str, str, list[Problem]]]] = {}
     try:
         for path, kind in ordered:
             if kind in AHEAD_KINDS and workers > 1 and len(ahead) > 1 and pool is None:
@@ -462,7 +462,7 @@ def load_files(
                     if isinstance(parsed, tuple):
                         raise InputError(*parsed)
                 if parsed is not None:
-                    report = write_parsed(store, path, parsed, progress(path))
+                    report = _write_parsed(store, path, parsed, progress(path))
                 else:
                     report = load_file(store, path, kind, period, progress(path))
             except ZhengaiError as exc:
