@@ -41,7 +41,10 @@ from .uploads import Limits
 
 T = TypeVar("T")
 # What a kind of write leaves as it was (by the first part of a cache key).
-_STRUCTURE = frozenset({"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs"})
+# "stored-rows" are the rows a diagnosis stored with its run: what pushes changed since is read apart
+_STRUCTURE = frozenset(
+    {"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs", "stored-rows"}
+)
 _GAPS = frozenset({"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"})
 KEPT_AFTER: dict[str, frozenset[str]] = {
     "push": _STRUCTURE,
@@ -212,7 +215,13 @@ class Service:
         return chosen
 
     def gap_rows(self, run: URIRef) -> list[reports.GapRow]:
-        return self.cached(("gaps", run), lambda: reports.gap_rows(self.store, run))
+        def current() -> list[reports.GapRow]:
+            base = self.cached(("stored-rows", run), lambda: reports.stored_rows(self.store, run))
+            if base is None:  # a run stored before rows were
+                return reports.gap_rows(self.store, run)
+            return reports.current_rows(self.store, run, base)
+
+        return self.cached(("gaps", run), current)
 
     def gap_row(self, run: URIRef, gap_id: str) -> reports.GapRow | None:
         index = self.cached(("gap-index", run), lambda: {r.id: r for r in self.gap_rows(run)})

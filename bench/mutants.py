@@ -272,6 +272,9 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=2026, help="The sample's seed.")
     parser.add_argument(
+        "--lines", default="", help="Only mutants on these lines, e.g. 415-450 (to re-check survivors)."
+    )
+    parser.add_argument(
         "--no-coverage", action="store_true", help="Run every mutant's whole test list at once."
     )
     parser.add_argument("--jobs", type=int, default=2, help="Mutants tested at once, each in its own copy.")
@@ -287,6 +290,9 @@ def main() -> None:
     if args.queries:
         for pattern in args.only or ["*"]:
             plan += [(m, _tests_for_query(Path(m.file).stem)) for m in _query_mutants(pattern)]
+    if args.lines:
+        low, _, high = args.lines.partition("-")
+        plan = [item for item in plan if int(low) <= item[0].line <= int(high or low)]
     if args.sample:  # at most that many of each file, drawn at random
         chosen: list[tuple[Mutant, list[str]]] = []
         for file in dict.fromkeys(m.file for m, _ in plan):

@@ -85,6 +85,30 @@ def test_a_push_over_http_answers_with_the_gap_it_turned_red(client: TestClient)
     assert gap["severity"] == "red" and gap["owner"]["rule"] in (1, 2, 3, 4)  # assigned at once
 
 
+def test_the_gap_list_read_before_a_push_shows_what_the_push_changed(client: TestClient) -> None:
+    """The rows a diagnosis stored are kept across pushes (only what pushes changed is read again):
+    a list read before a push shows the pushed value, and then the gap resolved, at once."""
+
+    def listing() -> dict[str, dict]:
+        r = client.get("/gaps", params={"limit": 1000, "indicator": "ZY-1.4.1-02"}, headers=auth("quality_office"))
+        assert r.status_code == 200, r.text
+        return {g["id"]: g for g in r.json()["items"]}
+
+    before = listing()
+    red = sorted(i for i, g in before.items() if g["severity"] == "red" and not i.endswith("/530701"))
+    assert red, before
+    gap = red[0]
+    subject = gap.rsplit("/", 1)[-1]
+    assert post(client, {**ITEM, "subject": subject, "value": "12%"}).status_code == 201
+    after = listing()
+    assert after[gap]["severity"] == "red" and after[gap]["value"] == "12%"  # was before[gap]["value"]
+    assert {i: g for i, g in after.items() if i != gap} == {i: g for i, g in before.items() if i != gap}
+    one = client.get(f"/gaps/{gap}", headers=auth("quality_office")).json()
+    assert one["value"] == "12%"
+    assert post(client, {**ITEM, "subject": subject, "value": "95%"}).status_code == 201
+    assert listing().get(gap, {"severity": "closed"})["severity"] == "closed"
+
+
 def test_the_same_observation_twice_is_stored_once(client: TestClient) -> None:
     item = {**ITEM, "subject": "510203", "value": 0.5}
     assert post(client, item).status_code == 201

@@ -129,8 +129,12 @@ def _ordered(rows: list[GapRow]) -> list[GapRow]:
 
 def _stored_rows(store: GraphStore, run_graph: URIRef) -> list[GapRow] | None:
     base = stored_rows(store, run_graph)
-    if base is None:
-        return None
+    return None if base is None else current_rows(store, run_graph, base)
+
+
+def current_rows(store: GraphStore, run_graph: URIRef, base: Mapping[str, GapRow]) -> list[GapRow]:
+    """The run's rows as they are now: ``base`` (its ``stored_rows``, which only a diagnosis
+    changes) with what pushes changed since (``live_rows``, one small query)."""
     replaced, current = live_rows(store, run_graph)
     if replaced or current:
         base = {i: r for i, r in base.items() if i not in replaced} | current
