@@ -90,7 +90,9 @@ def test_the_gap_list_read_before_a_push_shows_what_the_push_changed(client: Tes
     a list read before a push shows the pushed value, and then the gap resolved, at once."""
 
     def listing() -> dict[str, dict]:
-        r = client.get("/gaps", params={"limit": 1000, "indicator": "ZY-1.4.1-02"}, headers=auth("quality_office"))
+        r = client.get(
+            "/gaps", params={"limit": 1000, "indicator": "ZY-1.4.1-02"}, headers=auth("quality_office")
+        )
         assert r.status_code == 200, r.text
         return {g["id"]: g for g in r.json()["items"]}
 
