@@ -10,7 +10,7 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,13 +153,31 @@ class Service:
         the organisation, the catalogue or the audit, nor does a load of a year's values or targets
         (``load:observations``, ``load:targets``); a measure or review (``lifecycle``) changes
         gaps' states only. Anything else forgets every answer."""
-        keep = KEPT_AFTER.get(what, frozenset())
+        self._next_generation(KEPT_AFTER.get(what, frozenset()))
+
+    def _next_generation(
+        self, keep: frozenset[str], patched: Mapping[tuple[object, ...], object] = {}, seen: int = -1
+    ) -> None:
+        """Forget what ``keep`` does not name; ``patched`` answers, read in generation ``seen``, are
+        kept too unless another write came since."""
         with self._cache_lock:
+            if self._generation != seen:
+                patched = {}
             self._generation += 1
             self._cache = {
                 (self._generation, *key[1:]): value for key, value in self._cache.items() if key[1] in keep
             }
+            self._cache.update({(self._generation, *key): value for key, value in patched.items()})
         self.pool.refresh()
+
+    def pushed(self, changed: Sequence[live.Change]) -> None:
+        """Call after pushes were written, with every gap their re-checks changed: as ``written("push")``,
+        but the latest runs' rows, row index and owned ids read before are kept, patched with the
+        changes (a few milliseconds on a large run, where reading them again takes hundreds)."""
+        with self._cache_lock:
+            before, generation = dict(self._cache), self._generation
+        patched = _patched({key[1:]: value for key, value in before.items() if key[0] == generation}, changed)
+        self._next_generation(KEPT_AFTER["push"], patched, generation)
 
     def cached(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
         """The answer for ``key`` in this store generation, computed once: requests that ask while
@@ -278,6 +296,44 @@ class Service:
         return self.cached(("audit",), lambda: audit.audit(self.store))
 
 
+# what a push changes only for the gaps its re-check names: carried across it, patched
+_PATCHED = ("gaps", "gap-index", "owned-ids")
+
+
+def _patched(
+    cached: Mapping[tuple[object, ...], object], changed: Sequence[live.Change]
+) -> dict[tuple[object, ...], object]:
+    """The cached rows, row index and owned ids of every run (``cached`` by key without its
+    generation), those of the runs ``changed`` touched with the changes applied; nothing when a
+    change's run is not known. Applying a change twice gives what applying it once does, so rows
+    read while the push was being written are patched rightly too."""
+    runs: list[diagnosis.RunInfo] = cached.get(("runs",), [])  # type: ignore[assignment]
+    latest = {r.period: r.graph for r in runs}  # oldest first: the last of each period stays
+    by_run: dict[object, dict[str, live.Change]] = {}
+    for change in changed:
+        run = latest.get(int(change.id.split("/", 1)[0]))
+        if run is None:
+            return {}
+        by_run.setdefault(run, {})[change.id] = change
+    out = {key: value for key, value in cached.items() if key[0] in _PATCHED}
+    for (kind, run), value in list(out.items()):  # type: ignore[misc]
+        mine = by_run.get(run)
+        if mine is None:
+            continue
+        if kind == "gaps":
+            now = reports.patched_rows(value, {i: c.row for i, c in mine.items()})  # type: ignore[arg-type]
+            out[("gaps", run)] = now
+            out[("gap-index", run)] = {r.id: r for r in now}
+        elif kind == "gap-index" and ("gaps", run) not in out:
+            del out[(kind, run)]  # rebuilt from the rows when next asked
+        elif kind == "owned-ids":
+            ids = set(value)  # type: ignore[call-overload]
+            ids |= {i for i, c in mine.items() if c.owned is True}
+            ids -= {i for i, c in mine.items() if c.owned is False}
+            out[("owned-ids", run)] = ids
+    return out
+
+
 def service(request: Request) -> Service:
     return request.app.state.service
 
@@ -334,10 +390,15 @@ class PushQueue:
             svc = self._svc
             try:
                 with svc.write_lock:
+                    changed: list[live.Change] = []
                     try:
-                        outcomes = push.push_many(svc.store, [r for r, _ in batch], context=svc.live)
-                    finally:
-                        svc.written("push")
+                        outcomes = push.push_many(
+                            svc.store, [r for r, _ in batch], context=svc.live, changed=changed
+                        )
+                    except BaseException:
+                        svc.written("push")  # what was written before the failure is not known here
+                        raise
+                    svc.pushed(changed)
             except Exception as exc:  # the store refused the write: every push of the batch is told
                 for _, future in batch:
                     future.set_exception(exc)

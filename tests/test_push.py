@@ -111,6 +111,29 @@ def test_the_gap_list_read_before_a_push_shows_what_the_push_changed(client: Tes
     assert listing().get(gap, {"severity": "closed"})["severity"] == "closed"
 
 
+def test_what_the_server_patches_after_a_push_equals_what_it_would_read_again(client: TestClient) -> None:
+    """After each push the cached rows, row index and owned ids are patched, not read again: they
+    must equal a fresh reading of the store, through a new gap, a changed value, a resolved gap
+    and a reopened one."""
+    from zhengai import lifecycle, reports
+
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    run = svc.run_for(2025).graph
+    pushes = [("460301", "9%"), ("460301", "11%"), ("460301", "96%"), ("460301", "3%"), ("510202", "12%")]
+    for subject, value in pushes:
+        svc.gap_rows(run), svc.owned_ids(run), svc.gap_row(run, "2025/ZY-1.4.1-02/460301")  # cached
+        answer = post(client, {**ITEM, "subject": subject, "value": value})
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["changes"], (subject, value)
+        generation = svc._generation
+        assert svc.gap_rows(run) == reports.gap_rows(svc.store, run), (subject, value)
+        assert svc.owned_ids(run) == lifecycle.owned_ids(svc.store, run), (subject, value)
+        index = {r.id: r for r in reports.gap_rows(svc.store, run)}
+        assert svc.gap_row(run, "2025/ZY-1.4.1-02/460301") == index.get("2025/ZY-1.4.1-02/460301")
+        assert svc._generation == generation  # (no write came between)
+    assert "2025/ZY-1.4.1-02/460301" in svc.owned_ids(run)  # reopened: assigned again
+
+
 def test_the_same_observation_twice_is_stored_once(client: TestClient) -> None:
     item = {**ITEM, "subject": "510203", "value": 0.5}
     assert post(client, item).status_code == 201

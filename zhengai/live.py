@@ -59,6 +59,11 @@ class Change:
     value: str
     message_zh: str
     message_en: str
+    # what the server's cached answers are patched with (not part of the answer a pusher reads):
+    # the gap's row now (None: the run has no row for it any more), and whether an owning unit or
+    # post is assigned to it now (None: as before the push)
+    row: reports.GapRow | None = field(default=None, compare=False, repr=False)
+    owned: bool | None = field(default=None, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
@@ -71,7 +76,8 @@ class Change:
         return "worsened" if after > before else "improved" if after < before else "changed"
 
     def as_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "kind": self.kind}
+        shown = {k: v for k, v in self.__dict__.items() if k not in ("row", "owned")}
+        return {**shown, "kind": self.kind}
 
 
 @dataclass
@@ -250,6 +256,8 @@ def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = No
                 new_row.value if new_row is not None else "",
                 gap.message_zh if gap is not None else f"{gap_id} 已达标 / now meets its standard",
                 gap.message_en if gap is not None else f"{gap_id} now meets its standard",
+                row=new_row,
+                owned=False if new_row is None else None,
             )
         )
     if not changes:
@@ -262,8 +270,7 @@ def recheck(store: GraphStore, period: int, pairs: Pairs, live: Live | None = No
     for triple in diagnosis.gap_triples(run):
         add.add(triple)
     store.change_graph(ctx.info.graph, remove, add)  # the gaps first, then who owns them
-    _assign(store, ctx, left, kept, before_rows, new_rows, new_gaps, changes)
-    return changes
+    return _assign(store, ctx, left, kept, before_rows, new_rows, new_gaps, changes)
 
 
 def _validate(
@@ -325,9 +332,10 @@ def _assign(
     new_rows: dict[str, reports.GapRow],
     new_gaps: list[diagnosis.Gap],
     changes: list[Change],
-) -> None:
+) -> list[Change]:
     """Owners for the gaps just written that had none (the rule queries, per gap), the shared
-    answers they leave and join, and the events of ``changes``: one more write."""
+    answers they leave and join, and the events of ``changes``: one more write. ``changes``
+    again, each new owner's gap told whether it is owned now."""
     run = ctx.info.graph
     owners: dict[URIRef, ownership.Owner | None] = {}
     needed = []
@@ -353,6 +361,12 @@ def _assign(
     }
     happened = events.triples(store, changes, by_id, personal_ids)
     store.change_graphs({run: (remove, add), events.EVENTS_GRAPH: (Graph(), happened)})
+    assigned = {g.id: owners[g.iri] for g in new_gaps if g.iri in owners}
+    return [dataclasses.replace(c, owned=_owns(assigned[c.id])) if c.id in assigned else c for c in changes]
+
+
+def _owns(owner: ownership.Owner | None) -> bool:
+    return owner is not None and bool(owner.posts or owner.units)
 
 
 def _stored_owner(

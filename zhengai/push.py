@@ -201,11 +201,14 @@ def push_many(
     *,
     now: dt.datetime | None = None,
     context: live.Live | None = None,
+    changed: list[live.Change] | None = None,
 ) -> list[PushResult | InputError]:
     """Pushes that arrive together, each checked and kept or refused on its own (its outcome, in
     order), written in one write and re-checked in one pass: what a server does with concurrent
     pushes. A push that touches an observation or key an earlier one of them touched waits for
-    that one to be written, so each sees the store as it would alone."""
+    that one to be written, so each sees the store as it would alone. ``changed``, when given,
+    receives every gap the re-checks changed, in order (a warning rule's gaps too, which no
+    single push wrote): what a server patches its cached answers with."""
     outcomes: list[PushResult | InputError] = []
     group: list[_Prepared] = []
     touched: set[URIRef] = set()
@@ -213,7 +216,9 @@ def push_many(
 
     def write() -> None:
         if group:
-            _commit(store, group, context)
+            found = _commit(store, group, context)
+            if changed is not None:
+                changed.extend(found)
         group.clear()
         touched.clear()
         keys.clear()
@@ -300,9 +305,9 @@ def _prepare(
     return _Prepared(out, result.graphs, observed, changes)
 
 
-def _commit(store: GraphStore, group: list[_Prepared], context: live.Live | None) -> None:
+def _commit(store: GraphStore, group: list[_Prepared], context: live.Live | None) -> list[live.Change]:
     """The group's writes as one, then one re-check of every pair they wrote; each push is told
-    the changes of the values it wrote."""
+    the changes of the values it wrote. Every change the re-check found."""
     merged: dict[URIRef, tuple[Graph, Graph]] = {}
     for prepared in group:
         for name, (remove, add) in prepared.changes.items():
@@ -334,6 +339,7 @@ def _commit(store: GraphStore, group: list[_Prepared], context: live.Live | None
         written = set(prepared.out.written)
         prepared.out.changes = [c for c in found if c.id in written]
         prepared.out.undiagnosed = sorted(periods_of.get(n, set()) & undiagnosed)
+    return found
 
 
 def _row(p: Problem) -> int:

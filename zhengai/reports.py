@@ -141,6 +141,22 @@ def current_rows(store: GraphStore, run_graph: URIRef, base: Mapping[str, GapRow
     return _ordered(list(base.values()))
 
 
+def patched_rows(rows: Iterable[GapRow], now: Mapping[str, GapRow | None]) -> list[GapRow]:
+    """``rows`` with the rows of the gaps in ``now`` replaced (None: the gap has no row any more),
+    in the order ``gap_rows`` gives: what a push changed, applied to rows read before it.
+
+    >>> import dataclasses
+    >>> a, b = (GapRow(i, 2025, "专业", "", "P-1", "", i, "red", "C", "1", "2", "new", "", "", "", "", False)
+    ...         for i in ("2025/P-1/a", "2025/P-1/b"))
+    >>> [r.id for r in patched_rows([a, b], {a.id: None})]
+    ['2025/P-1/b']
+    >>> [r.severity for r in patched_rows([a, b], {b.id: dataclasses.replace(b, severity="yellow")})]
+    ['red', 'yellow']
+    """
+    kept = [r for r in rows if r.id not in now]
+    return _ordered(kept + [r for r in now.values() if r is not None])
+
+
 def stored_rows(store: GraphStore, run_graph: URIRef) -> dict[str, GapRow] | None:
     """The rows stored with the run when it was diagnosed, by gap id (None: a run stored before
     rows were). What pushes changed since is in ``live_rows``."""
