@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from crash_harness import Case, Command, Tally, build_cases, kill_points, run_cases  # noqa: E402
+from crash_harness import Case, Command, Tally, build_cases, kill_points, run_boundaries, run_cases  # noqa: E402
 
 
 def large_case(data: Path, work: Path) -> Case:
@@ -65,8 +65,11 @@ def main() -> None:
     try:
         if args.kills:
             print(f"small college, {args.kills} kill points per command:")
-            tally = run_cases(build_cases(work / "small"), args.kills, args.seed, say=print)
+            cases = build_cases(work / "small")
+            tally = run_cases(cases, args.kills, args.seed, say=print)
             report(tally)
+            print("small college, killed right after each update (every step boundary):")
+            report(run_boundaries(cases, 1000, say=print))
         if args.large:
             case = large_case(args.large, work)
             case.prepare()  # run through twice, each under a time limit: a hang fails here

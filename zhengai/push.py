@@ -223,27 +223,28 @@ def push_many(
         touched.clear()
         keys.clear()
 
-    for request in requests:
-        try:
-            if request.key is not None and request.key in keys:
-                write()
-            prepared = _prepare(store, request, now, context)
-            nodes = {node for _, node in prepared.observed} if prepared is not None else set()
-            if nodes & touched:
-                write()
+    with store.changing():  # the values, then their gaps, owners and events: all or nothing
+        for request in requests:
+            try:
+                if request.key is not None and request.key in keys:
+                    write()
                 prepared = _prepare(store, request, now, context)
-        except InputError as exc:
-            outcomes.append(exc)
-            continue
-        if prepared is None:  # the key was seen: the first push's answer
-            outcomes.append(_replay(store, request.key))  # type: ignore[arg-type]
-            continue
-        outcomes.append(prepared.out)
-        group.append(prepared)
-        touched.update(node for _, node in prepared.observed)
-        if request.key is not None:
-            keys.add(request.key)
-    write()
+                nodes = {node for _, node in prepared.observed} if prepared is not None else set()
+                if nodes & touched:
+                    write()
+                    prepared = _prepare(store, request, now, context)
+            except InputError as exc:
+                outcomes.append(exc)
+                continue
+            if prepared is None:  # the key was seen: the first push's answer
+                outcomes.append(_replay(store, request.key))  # type: ignore[arg-type]
+                continue
+            outcomes.append(prepared.out)
+            group.append(prepared)
+            touched.update(node for _, node in prepared.observed)
+            if request.key is not None:
+                keys.add(request.key)
+        write()
     return outcomes
 
 

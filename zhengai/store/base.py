@@ -8,12 +8,16 @@ embedded store and a remote SPARQL server give the same answers to the same call
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from zhengai.errors import QueryError, StoreError
@@ -114,10 +118,52 @@ def backup_format(path: Path, zh: str, en: str) -> ox.RdfFormat:
 
 JOURNAL = graph("journal")
 BULK_WRITING = URIRef("https://w3id.org/zhengai/ont#bulkWriting")
+UNDO_UPDATE = URIRef("https://w3id.org/zhengai/ont#undoUpdate")  # a step of a change, undone on recovery
+
+
+def undo_parts(records: Iterable[tuple[Node, Node, Node]], journal: URIRef = JOURNAL) -> list[str]:
+    """The updates that undo the steps ``journal`` records (``SparqlStore.changing``), last step
+    first, each followed by the deletion of its record: what recovery runs, in one update."""
+    steps = sorted(
+        ((s, o) for s, p, o in records if p == UNDO_UPDATE), key=lambda so: str(so[0]), reverse=True
+    )
+    parts: list[str] = []
+    for step, text in steps:
+        record = Graph()
+        record.add((step, UNDO_UPDATE, text))  # type: ignore[arg-type]
+        parts += [*([str(text)] if str(text) else []), *data_block("DELETE", journal, record)]
+    return parts
+
+
+# Fault injection for the crash harness (tests/crash_harness.py): the process kills itself with
+# SIGKILL right after its N-th update, so every boundary between the steps of a write is tried.
+KILL_AFTER_WRITES = int(os.environ.get("ZHENGAI_TEST_KILL_AFTER_WRITES", "0") or 0)
+_writes = [0]
+
+
+def _counted_write() -> None:
+    _writes[0] += 1
+    if _writes[0] == KILL_AFTER_WRITES:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _graph_of(triples: Iterable[Triple]) -> Graph:
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return g
 
 
 class SparqlStore:
     """The writes and reads both stores share. Subclasses run the update text and the queries."""
+
+    @property
+    def _changing(self) -> threading.local:
+        """This store's change of several steps on this thread (``changing``), if any."""
+        local = self.__dict__.get("_changing_local")
+        if local is None:
+            local = self.__dict__.setdefault("_changing_local", threading.local())
+        return local
 
     substitutions = True  # the store takes SEP-0007 substitutions (else parameters become VALUES)
     # how terms go to the store and come back (a remote store writes blank nodes as skolem IRIs)
@@ -153,6 +199,72 @@ class SparqlStore:
     def _end_journal(self, journal: URIRef, record: Graph) -> None:
         self._update(data_block("DELETE", journal, record, self.term_in))
 
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        """A change of several steps to graphs that exist (a push: its values, then its gaps, then
+        their owners and events, each step reading what the one before wrote). Each step's update
+        also records in the journal, in the same transaction, the update that undoes it; a process
+        killed on the way leaves steps the next opening undoes, last first, so the store is as it
+        was before. On an error the steps are undone at once; at the end one update forgets them.
+        Changes inside a change are part of it. Only this thread's writes are journaled."""
+        if getattr(self._changing, "steps", None) is not None:
+            yield
+            return
+        self._changing.steps = steps = Graph()
+        self._changing.journal = journal = self.journal_graph()
+        self._changing.prefix = f"{JOURNAL}/undo/{uuid.uuid4().hex}/"
+        try:
+            yield
+        except BaseException:
+            self._changing.steps = None
+            if len(steps):
+                self._update(undo_parts(steps, journal))  # (if this fails too, the next opening does)
+                self._after_journal(journal)
+            raise
+        self._changing.steps = None
+        if len(steps):
+            self._update(data_block("DELETE", journal, steps, self.term_in))
+            self._after_journal(journal)
+
+    def _after_journal(self, journal: URIRef) -> None:
+        """What a store does once a change's journal entries were removed (the embedded store drops
+        an empty journal graph, a remote store the change's own journal)."""
+
+    def _undo_step(self, changes: Mapping[URIRef, tuple[Graph, Graph]]) -> list[str]:
+        """In a change (``changing``), the journal record of the update that undoes ``changes``:
+        it deletes what they add that was not there and inserts back what they remove that was."""
+        steps: Graph | None = getattr(self._changing, "steps", None)
+        if steps is None:
+            return []
+        undo = []
+        for name, (remove, add) in changes.items():
+            for triple in (*remove, *add):
+                if any(isinstance(t, BNode) for t in triple):
+                    raise ValueError("a change of several steps cannot journal blank nodes")
+            were = self._present(name, [*remove, *add])
+            undo += data_block("DELETE", name, _graph_of(t for t in add if t not in were), self.term_in)
+            undo += data_block("INSERT", name, _graph_of(t for t in remove if t in were), self.term_in)
+        step = URIRef(f"{self._changing.prefix}{len(steps):06d}")
+        record = Graph()
+        record.add((step, UNDO_UPDATE, Literal(" ;\n".join(undo))))
+        steps += record
+        return data_block("INSERT", self._changing.journal, record, self.term_in)
+
+    def _present(self, name: URIRef, triples: list[Triple]) -> set[Triple]:
+        """Which of ``triples`` graph ``name`` holds."""
+        found: set[Triple] = set()
+        rows = sorted(set(triples), key=str)
+        for start in range(0, len(rows), 500):
+            values = " ".join(
+                f"({self.term_in(s)} {self.term_in(p)} {self.term_in(o)})"
+                for s, p, o in rows[start : start + 500]
+            )
+            text = (
+                f"SELECT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ {values} }} GRAPH <{name}> {{ ?s ?p ?o }} }}"
+            )
+            found |= {(r["s"], r["p"], r["o"]) for r in self.select(text)}
+        return found
+
     # -- what a subclass provides ----------------------------------------------------------------
 
     def _update_text(self, text: str) -> None:
@@ -178,6 +290,8 @@ class SparqlStore:
         """One SPARQL update of ``parts`` (one request, one transaction); a failure changes nothing."""
         if parts:
             self._update_text(" ;\n".join(parts))
+            if KILL_AFTER_WRITES:
+                _counted_write()
 
     def replace_graphs(self, graphs: Mapping[URIRef, Graph]) -> None:
         """Replace each named graph by the given content, all in one transaction.
@@ -206,6 +320,8 @@ class SparqlStore:
                 *data_block("DELETE", name, remove, self.term_in),
                 *data_block("INSERT", name, add, self.term_in),
             ]
+        if parts:
+            parts += self._undo_step(changes)  # in a change of several steps: how to undo this one
         self._update(parts)
 
     def insert(self, graphs: Mapping[URIRef, Graph]) -> None:
@@ -214,6 +330,8 @@ class SparqlStore:
         for name, content in graphs.items():
             check_graph_iri(name)
             parts.extend(data_block("INSERT", name, content, self.term_in))
+        if parts:
+            parts += self._undo_step({name: (Graph(), content) for name, content in graphs.items()})
         self._update(parts)
 
     def ensure_ontology(self) -> None:

@@ -196,6 +196,10 @@ class CollegeStore:
         self._graphs = None
         return self.inner.writing([self.physical(n) for n in names])  # type: ignore[attr-defined]
 
+    def changing(self):  # type: ignore[no-untyped-def]
+        """``SparqlStore.changing``: a change of several steps, undone whole if interrupted."""
+        return self.inner.changing()  # type: ignore[attr-defined]
+
     def drop_graph(self, name: URIRef) -> None:
         self._graphs = None
         self.inner.drop_graph(self.physical(name))  # type: ignore[attr-defined, arg-type]

@@ -19,6 +19,7 @@ from zhengai.errors import QueryError, StoreError
 from .base import (
     BULK_WRITING,
     JOURNAL,
+    UNDO_UPDATE,
     SparqlStore,
     Triple,
     backup_format,
@@ -26,11 +27,12 @@ from .base import (
     check_graph_names,
     data_block,
     large_new_graphs,
+    undo_parts,
     write_failed,
 )
 from .lock import StoreLock
 from .pending import text_of
-from .terms import OxTerm, cached_to_ox, from_ox
+from .terms import OxTerm, cached_to_ox, from_ox, to_ox
 
 
 class OxigraphStore(SparqlStore):
@@ -53,7 +55,7 @@ class OxigraphStore(SparqlStore):
                 f"Cannot open the store at '{path}' (another process may be using it): {exc}",
             ) from exc
         self.path = Path(path) if path is not None else None
-        self._recover()
+        self._recover(opening=True)
         if ensure_ontology:
             self.ensure_ontology()
 
@@ -116,19 +118,36 @@ class OxigraphStore(SparqlStore):
         if not any(True for _ in self._store.quads_for_pattern(None, None, None, node)):
             self._store.remove_graph(node)
 
-    def _recover(self) -> list[URIRef]:
-        """Drop the graphs a bulk write left unfinished (named in the journal), and the journal."""
+    def _after_journal(self, journal: URIRef) -> None:
+        self._drop_empty_journal()
+
+    def _present(self, name: URIRef, triples: list[Triple]) -> set[Triple]:
+        graph = ox.NamedNode(str(name))
+        return {t for t in triples if ox.Quad(to_ox(t[0]), to_ox(t[1]), to_ox(t[2]), graph) in self._store}
+
+    def _recover(self, opening: bool = False) -> list[URIRef]:
+        """Drop the graphs a bulk write left unfinished (named in the journal) and their entries.
+        On ``opening``, also undo the steps of a change a process left unfinished (``changing``)
+        and drop the whole journal: no write of this process can be under way then."""
         node = ox.NamedNode(str(JOURNAL))
         if not self._store.contains_named_graph(node):
             return []
-        names = [
-            URIRef(q.object.value)
-            for q in self._store.quads_for_pattern(None, ox.NamedNode(str(BULK_WRITING)), None, node)
-            if isinstance(q.object, ox.NamedNode)
-        ]
+        if opening:
+            undo = undo_parts(
+                (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+                for q in self._store.quads_for_pattern(None, ox.NamedNode(str(UNDO_UPDATE)), None, node)
+            )
+            self._update(undo)  # one transaction: every step undone, and forgotten
+        bulk = list(self._store.quads_for_pattern(None, ox.NamedNode(str(BULK_WRITING)), None, node))
+        names = [URIRef(q.object.value) for q in bulk if isinstance(q.object, ox.NamedNode)]
         for name in names:
             self.drop_graph(name)
-        self._store.remove_graph(node)
+        if opening:
+            self._store.remove_graph(node)
+        else:
+            for q in bulk:
+                self._store.remove(q)
+            self._drop_empty_journal()
         return names
 
     def _update_text(self, text: str) -> None:

@@ -41,6 +41,7 @@ from .base import (
     check_graph_names,
     data_block,
     large_new_graphs,
+    undo_parts,
     write_failed,
 )
 from .copy import working_copy
@@ -475,13 +476,18 @@ class RemoteStore(SparqlStore):
     def _end_journal(self, journal: URIRef, record: Graph) -> None:
         self.drop_graph(journal)
 
+    def _after_journal(self, journal: URIRef) -> None:
+        self.drop_graph(journal)
+
     def recover(self) -> list[URIRef]:
         """Drop what interrupted writes left: the graphs of stale journals, and stale staging graphs."""
         dropped = []
         for row in self._all_graphs():
             name = str(row["g"])
             if name.startswith(JOURNALS) and self._stale(name, JOURNALS):
-                for written in self.graph(URIRef(name)).objects(None, BULK_WRITING):
+                journal = self.graph(URIRef(name))
+                self._update(undo_parts(journal, URIRef(name)))  # a change's steps, last first
+                for written in journal.objects(None, BULK_WRITING):
                     self.drop_graph(URIRef(str(written)))
                     dropped.append(URIRef(str(written)))
                 self.drop_graph(URIRef(name))
