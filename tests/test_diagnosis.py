@@ -177,6 +177,8 @@ def test_targets_override_catalogue_lines(loaded_store: OxigraphStore, write_xls
     assert red.message_zh.endswith("低于 2025 学年底线值 98%（红色预警）")
     assert (yellow.severity, yellow.threshold) == (SH.Warning, Decimal("0.99"))
     assert yellow.message_zh.endswith("低于 2025 学年目标值 99%（黄色预警）")
+    assert red.message_en.endswith("below the 2025 bottom line 98% (red warning)")
+    assert yellow.message_en.endswith("below the 2025 target 99% (yellow warning)")
 
 
 def test_a_target_for_every_subject_relaxes_the_catalogue(loaded_store: OxigraphStore, write_xlsx) -> None:

@@ -232,3 +232,7 @@ def test_targets_of_a_lower_is_better_indicator(college, tmp_path: Path) -> None
         ("P-01", "222222"): (SH.Violation, "C"),  # 20: above the bottom line
     }
     assert by[("P-01", "111111")].message_zh.endswith("高于 2025 学年目标值 16:1（黄色预警）")
+    assert by[("P-01", "111111")].message_en.endswith("above the 2025 target 16:1 (yellow warning)")
+    # lower is better: the red band lies above the bottom line (an open upper end)
+    assert by[("P-01", "222222")].message_zh.endswith("高于 2025 学年底线值 18:1（红色预警）")
+    assert by[("P-01", "222222")].message_en.endswith("above the 2025 bottom line 18:1 (red warning)")

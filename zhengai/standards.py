@@ -391,20 +391,12 @@ def _dec(value: Decimal) -> Literal:
     return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
 
 
-LINE_MESSAGES = {  # (which line, from a yearly target?) → (zh, en), for higher-is-better A/B/C
-    ("red", True): (
-        "低于 {period} 学年底线值 {line}（红色预警）",
-        "below the {period} bottom line {line} (red warning)",
-    ),
-    ("red", False): (
+LINE_MESSAGES = {  # severity → (zh, en), for the grade lines of a higher-is-better A/B/C scale
+    "red": (
         "低于 C 档线 {line}，为 C 档（红色预警）",
         "below the grade C line {line}: grade C (red warning)",
     ),
-    ("yellow", True): (
-        "低于 {period} 学年目标值 {line}（黄色预警）",
-        "below the {period} target {line} (yellow warning)",
-    ),
-    ("yellow", False): (
+    "yellow": (
         "低于 A 档线 {line}，为 B 档（黄色预警）",
         "below the grade A line {line}: grade B (yellow warning)",
     ),
@@ -429,9 +421,6 @@ def _band_message(s: Standard, band: Band) -> tuple[str, str]:
     names = [b.grade for b in s.bands]
     if s.origin == "target":
         which = ("底线值", "bottom line") if band.severity == "red" else ("目标值", "target")
-        if s.direction == "higher" and side_zh == "低于":
-            zh, en = LINE_MESSAGES[(band.severity, True)]
-            return zh.format(period=s.period, line=line), en.format(period=s.period, line=line)
         return (
             f"{side_zh} {s.period} 学年{which[0]} {line}（{sev_zh}）",
             f"{side_en} the {s.period} {which[1]} {line} ({sev_en})",
@@ -450,8 +439,8 @@ def _band_message(s: Standard, band: Band) -> tuple[str, str]:
     line_grade = band.grade if index == len(names) - 1 else names[index - 1]
     if latin:
         if s.direction == "higher" and names[:3] == ["A", "B", "C"] and len(names) == 3:
-            zh, en = LINE_MESSAGES[(band.severity, False)]
-            return zh.format(period=s.period, line=line), en.format(period=s.period, line=line)
+            zh, en = LINE_MESSAGES[band.severity]
+            return zh.format(line=line), en.format(line=line)
         g = band.grade
         return (
             f"{side_zh} {line_grade} 档线 {line}，为 {g} 档（{sev_zh}）",
