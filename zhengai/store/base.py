@@ -23,7 +23,7 @@ from rdflib.term import Node
 from zhengai.errors import QueryError, StoreError
 from zhengai.namespaces import GRAPH_BASE, graph
 from zhengai.resources import ontology_turtle
-from zhengai.sparql_text import bind_constants, bind_inline, bind_values
+from zhengai.sparql_text import bind_constants, bind_inline, bind_rows, bind_values
 
 from .pending import text_of
 from .terms import OxTerm, from_ox, ntriples, to_ox
@@ -157,6 +157,11 @@ def _graph_of(triples: Iterable[Triple]) -> Graph:
 class SparqlStore:
     """The writes and reads both stores share. Subclasses run the update text and the queries."""
 
+    substitutions = True  # the store takes SEP-0007 substitutions (else parameters become VALUES)
+    # how terms go to the store and come back (a remote store writes blank nodes as skolem IRIs)
+    term_in: Callable[[Node], OxTerm] = staticmethod(to_ox)
+    term_out: Callable[[object], Node] = staticmethod(from_ox)
+
     @property
     def _changing(self) -> threading.local:
         """This store's change of several steps on this thread (``changing``), if any."""
@@ -164,11 +169,6 @@ class SparqlStore:
         if local is None:
             local = self.__dict__.setdefault("_changing_local", threading.local())
         return local
-
-    substitutions = True  # the store takes SEP-0007 substitutions (else parameters become VALUES)
-    # how terms go to the store and come back (a remote store writes blank nodes as skolem IRIs)
-    term_in: Callable[[Node], OxTerm] = staticmethod(to_ox)
-    term_out: Callable[[object], Node] = staticmethod(from_ox)
 
     # -- writes of several steps ----------------------------------------------------------------
 
@@ -251,18 +251,15 @@ class SparqlStore:
         return data_block("INSERT", self._changing.journal, record, self.term_in)
 
     def _present(self, name: URIRef, triples: list[Triple]) -> set[Triple]:
-        """Which of ``triples`` graph ``name`` holds."""
-        found: set[Triple] = set()
+        """Which of ``triples`` graph ``name`` holds (``queries/graph_holds.rq``, 500 at a time)."""
+        from zhengai import query_registry  # the registry reads queries through the store's package
+
+        text = query_registry.get("graph_holds").text
         rows = sorted(set(triples), key=str)
+        found: set[Triple] = set()
         for start in range(0, len(rows), 500):
-            values = " ".join(
-                f"({self.term_in(s)} {self.term_in(p)} {self.term_in(o)})"
-                for s, p, o in rows[start : start + 500]
-            )
-            text = (
-                f"SELECT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ {values} }} GRAPH <{name}> {{ ?s ?p ?o }} }}"
-            )
-            found |= {(r["s"], r["p"], r["o"]) for r in self.select(text)}
+            chunk = [tuple(self.term_in(t) for t in row) for row in rows[start : start + 500]]
+            found |= {(r["s"], r["p"], r["o"]) for r in self.select(bind_rows(text, chunk), {"g": name})}  # type: ignore[arg-type]
         return found
 
     # -- what a subclass provides ----------------------------------------------------------------
