@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -181,13 +183,18 @@ class Snapshots:
         self.root.mkdir(parents=True)
         self._count = 0
         self.current: Path | None = None
+        self.pending: Path | None = None
         self.seconds: list[float] = []  # how long each snapshot took (for the benchmark)
 
     def take(self) -> Path:
         self._count += 1
         target = self.root / str(self._count)
+        self.pending = target  # being written: not pruned meanwhile
         started = time.perf_counter()
-        self._make(target)
+        try:
+            self._make(target)
+        finally:
+            self.pending = None
         self.seconds.append(time.perf_counter() - started)
         self.current = target
         return target
@@ -195,7 +202,7 @@ class Snapshots:
     def prune(self, in_use: set[Path]) -> None:
         """Delete the snapshots that are neither the current one nor open in a worker."""
         for folder in self.root.iterdir():
-            if folder != self.current and folder not in in_use:
+            if folder not in (self.current, self.pending) and folder not in in_use:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
@@ -242,6 +249,7 @@ class QueryPool:
         self._workers: set[_Worker] = set()
         self._generation = 0
         self._taken = -1  # the generation the current snapshot is of
+        self._taking: Future[Path] | None = None  # a snapshot being taken
         self._lock = threading.Lock()
         self._closed = False
         for _ in range(size):
@@ -260,9 +268,60 @@ class QueryPool:
         return self._new_worker()
 
     def refresh(self) -> None:
-        """The store was written: workers reopen it before their next query."""
+        """The store was written: workers reopen it before their next query. Never waits for a
+        snapshot being taken (a write must not hang on one)."""
         with self._lock:
             self._generation += 1
+
+    def _snapshot(self, wait: float) -> Path:
+        """The snapshot of every write so far, taken once for all the queries that ask meanwhile.
+
+        It is taken on a thread of its own and waited for at most ``wait`` seconds: a checkpoint
+        flushes RocksDB's memtables, and that flush can block with no time limit (see
+        ``zhengai.store.embedded.sync_log``). A query then gets 503 instead of hanging, the write
+        path never waits for it (``refresh`` only counts), and the next query waits for the same
+        snapshot rather than starting another."""
+        deadline = time.monotonic() + wait
+        with self._lock:
+            wanted = self._generation  # every write before this query
+        while True:
+            with self._lock:
+                current = self.snapshots.current
+                if self._taken >= wanted and current is not None:
+                    return current
+                if self._taking is None:  # none under way, or the last began before a write we must see
+                    self._taking = self._start_taking(self._generation)
+                taking = self._taking
+            try:
+                taking.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                raise QueryBusy(
+                    f"数据存储的快照在 {wait:.3g} 秒内没有完成，请稍后再试",
+                    f"the store's snapshot for queries did not finish within {wait:.3g} s; try again later",
+                ) from None
+            except OSError as exc:
+                raise QueryError(
+                    f"无法为查询创建数据存储快照：{exc}", f"Cannot snapshot the store for queries: {exc}"
+                ) from exc
+
+    def _start_taking(self, generation: int) -> Future[Path]:
+        """Take a snapshot of the writes up to ``generation`` on a thread of its own."""
+        taking = Future[Path]()
+
+        def take() -> None:
+            try:
+                path = self.snapshots.take()
+            except BaseException as exc:  # handed to whoever waits for it
+                with self._lock:
+                    self._taking = None
+                taking.set_exception(exc)
+                return
+            with self._lock:
+                self._taken, self._taking = max(self._taken, generation), None
+            taking.set_result(path)
+
+        threading.Thread(target=take, name="zhengai-snapshot", daemon=True).start()
+        return taking
 
     def run(self, job: Job) -> bytes:
         started = time.monotonic()
@@ -275,17 +334,14 @@ class QueryPool:
             ) from None
         left = max(0.1, self.timeout - (time.monotonic() - started))
         try:
+            snapshot = self._snapshot(left)
             with self._lock:
-                if self._taken != self._generation or self.snapshots.current is None:
-                    self._taken = self._generation
-                    self.snapshots.take()  # what every write so far left: one snapshot for them all
-                snapshot = self.snapshots.current
-                assert snapshot is not None
                 worker.snapshot = snapshot
                 self.snapshots.prune({w.snapshot for w in self._workers if w.snapshot is not None})
         except ZhengaiError:
             self._idle.put(worker)
             raise
+        left = max(0.1, self.timeout - (time.monotonic() - started))
         try:
             worker.jobs.send((str(snapshot), job))
             if not worker.answers.poll(left):

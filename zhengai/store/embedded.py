@@ -6,6 +6,7 @@ transaction — drops every target graph and inserts its new content (``base.Spa
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -303,7 +304,13 @@ class OxigraphStore(SparqlStore):
     # -- housekeeping ----------------------------------------------------------------------------
 
     def flush(self) -> None:
-        self._store.flush()
+        """Make the writes so far durable: fsync the write-ahead log, which already holds every
+        committed write (``sync_log``). RocksDB's own manual flush is not called: it waits, with no
+        time limit, for memtables to be flushed, and with Oxigraph's settings (two memtables merged
+        per flush) it can wait forever once the last write is in — the hang seen at the end of a
+        large load, every thread idle in RocksDB (``sync_log`` says more)."""
+        if self.path is not None:
+            sync_log(self.path)
 
     def snapshot(self, target: Path) -> None:
         """A consistent copy of the store at ``target`` (a RocksDB checkpoint: hard links where it
@@ -316,10 +323,34 @@ class OxigraphStore(SparqlStore):
     def close(self) -> None:
         if hasattr(self, "_store"):
             try:
-                self._store.flush()
-            except OSError:  # e.g. the disk is full: the writes are in the write-ahead log already,
-                pass  # and the next opening replays it
+                self.flush()
+            except OSError:  # e.g. the disk is full: the log is written, and the next opening replays it
+                pass
             finally:
                 del self._store
                 if self._lock is not None:
                     self._lock.release()
+
+
+def sync_log(path: Path) -> None:
+    """fsync the store's write-ahead log files and its folder, bounded by the size of the log.
+
+    Every committed write is in the log (Oxigraph writes it before the memtable), so a process that
+    ends — or is killed — after this loses nothing: the next opening replays the log. This replaces
+    a manual ``Store.flush()`` at the end of each command, which can block forever: RocksDB's
+    manual flush waits on a condition variable until the memtables it switched are flushed, and
+    with ``min_write_buffer_number_to_merge`` above 1 (Oxigraph's level-style tuning sets 2) a
+    background flush may pick memtables that leave the waited-for one out; once the last write is
+    in, nothing wakes the waiter (RocksDB issues 12094, 12166 and 13280)."""
+    for log in path.glob("*.log"):
+        with contextlib.suppress(FileNotFoundError):  # a log RocksDB recycled meanwhile
+            fd = os.open(log, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
