@@ -8,6 +8,8 @@ REGION_STORE ?= .zhengai/demo-region
 PORT   ?= 8000
 DUE    ?= $(shell date -d "+90 days" +%F 2>/dev/null || echo 2099-03-31)
 SERVE  ?= yes
+# Test processes (pytest-xdist; a test file stays on one, so its fixtures are built once)
+TEST_JOBS ?= 2
 # Demo tokens, one per role (for trying the API locally only; real tokens go in a TOML file).
 DEMO_TOKENS ?= quality_office:demo-qo:S0013;auditor:demo-auditor;reader:demo-reader;unit_head:demo-xx-head:信息工程学院:T1004;teacher:demo-t1005:T1005
 
@@ -82,12 +84,12 @@ lint: install
 
 test: install system
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 # While working: everything but the slow end-to-end, server and fuzzing tests.
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
 
 sample: install
 	$(BIN)/python scripts/make_sample.py

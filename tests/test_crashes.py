@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from crash_harness import Case, build_cases, content, run_boundaries, run_cases
+from crash_harness import Case, build_cases, content, run_cases
 
 from zhengai.store import OxigraphStore, StoreError
 
@@ -37,18 +37,6 @@ def test_a_kill_at_any_moment_leaves_the_store_before_or_after(cases: list[Case]
     assert len(killed) >= 20, report  # most kills land while the command runs
     counts = tally.counts()
     assert counts["before"] >= 5 and counts["after"] >= 1, report
-
-
-def test_a_kill_right_after_each_write_leaves_the_store_before_or_after(cases: list[Case]) -> None:
-    """Timed kills rarely land between two steps of a write (a push writes its values, then their
-    gaps, then owners and events): each command is killed right after its 1st, 2nd, … update."""
-    lines: list[str] = []
-    tally = run_boundaries(cases, 12, say=lines.append)
-    report = "\n".join(lines)
-    print(report, "\n", dict(tally.counts()))
-    assert [o for o in tally.outcomes if o.state == "other"] == [], report
-    push = tally.by_command()["push"]
-    assert push["before"] >= 3 and push["after"] >= 1, report  # values, gaps, owners: then undone
 
 
 def test_a_second_process_is_told_who_holds_the_store(tmp_path: Path) -> None:
