@@ -188,3 +188,31 @@ def test_a_push_reopens_a_gap_the_run_closed(sample: OxigraphStore) -> None:
     diagnosis.diagnose(sample, 2025)
     fresh = diagnosis.latest_run(sample, 2025)
     assert fresh is not None and open_state(sample, fresh) == live
+
+
+def test_a_targets_load_compiles_the_standards_again_and_keeps_the_rest(
+    sample: OxigraphStore, tmp_path: Path
+) -> None:
+    """An upload of 年度目标 changes the yearly targets only: the kept context compiles the standards
+    again (as a fresh reading does) and keeps what the run and the organisation gave it."""
+    from zhengai.loading import load_file
+
+    context = live.Live()
+    run = diagnosis.latest_run(sample, 2025)
+    assert run is not None
+    send(sample, [item("ZY-1.2.1-03", "460301", 14)], context)
+    before = context.context(sample, run)
+    assert context.context(sample, run) is before  # nothing loaded: kept whole
+    targets = tmp_path / "年度目标.csv"
+    targets.write_text("指标,对象,学年,目标值,底线值\nZY-1.2.1-03,460301,2025,20,15\n", encoding="utf-8")
+    load_file(sample, targets, "targets")
+    after = context.context(sample, run)
+    fresh = live._read_context(sample, run)
+    assert after.compiled == fresh.compiled and after.compiled != before.compiled
+    assert after.shape_of.keys() == fresh.shape_of.keys()
+    for kept in ("stored", "constraints", "prior", "labels", "org", "owners"):
+        assert getattr(after, kept) is getattr(before, kept), kept
+    assert (after.stored, after.constraints, after.prior) == (fresh.stored, fresh.constraints, fresh.prior)
+    # a load of anything else (the organisation) reads the whole context again
+    load_file(sample, Path(__file__).resolve().parents[1] / "data" / "sample" / "组织.xlsx", "org")
+    assert context.context(sample, run).org is not before.org

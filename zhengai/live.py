@@ -116,7 +116,13 @@ class Live:
 
     def lookup(self, store: GraphStore, codes: Collection[str]) -> Lookup:
         """The loader's lookup for a push naming ``codes``; the indicators are read once."""
-        from zhengai.loading import build_lookup, indicator_lookup  # loading builds on this stage
+        from zhengai.loading import build_lookup  # loading builds on this stage
+
+        return build_lookup(store, codes, base=self.indicators(store))
+
+    def indicators(self, store: GraphStore) -> Lookup:
+        """The catalogue's indicators (``loading.indicator_lookup``), read again only after a load."""
+        from zhengai.loading import indicator_lookup
 
         version = _version(store)
         with self._lock:
@@ -125,20 +131,37 @@ class Live:
             kept = (version, indicator_lookup(store))
             with self._lock:
                 self._indicators = kept
-        return build_lookup(store, codes, base=kept[1])
+        return kept[1]
 
     def context(self, store: GraphStore, info: diagnosis.RunInfo) -> RunContext:
+        """The run's context, read again only where a load changed what it was read from: a load
+        of yearly targets (an upload of 年度目标) changes the standards alone, so only they are
+        compiled again; the stored rows, shapes, labels, organisation and owners are kept (on the
+        large college: a push after a targets upload took 2–3 s for the whole context)."""
         version = _version(store)
         with self._lock:
             kept = self._contexts.get(info.graph)
             if kept is not None and kept[0] == version:
                 return kept[1]
-        made = _read_context(store, info)
+        if kept is not None and _beside_targets(kept[0]) == _beside_targets(version):
+            made = dataclasses.replace(
+                kept[1], compiled=compile_period(store, info.period), owners=kept[1].owners
+            )
+        else:
+            made = _read_context(store, info)
         with self._lock:
             self._contexts = {info.graph: (version, made)} | {
                 g: v for g, v in self._contexts.items() if g != info.graph and v[0] == version
             }
         return made
+
+
+TARGETS = "/targets/"  # in the name of each year's targets graph (a college's view's too)
+
+
+def _beside_targets(version: frozenset[tuple[Node, Node]]) -> frozenset[tuple[Node, Node]]:
+    """The loads of every graph but the yearly targets' (which only the standards read)."""
+    return frozenset((g, load) for g, load in version if TARGETS not in str(g))
 
 
 def _version(store: GraphStore) -> frozenset[tuple[Node, Node]]:

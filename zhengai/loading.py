@@ -175,10 +175,12 @@ def parse_file(
     period: int | None = None,
     progress: Progress = _quiet,
     lookup: Lookup | None = None,
+    indicators: Lookup | None = None,
 ) -> LoadResult:
     """Read and check one file; return its graphs without touching the store (an observation or
     target file given its ``lookup`` needs no store at all; without one, only the subjects it names
-    are read)."""
+    are read). ``indicators``: the catalogue's indicators as the store holds them now, already read
+    (``indicator_lookup``; a server keeps them between uploads)."""
     if kind is not None and kind not in KINDS:
         raise InputError.single(
             f"未知的数据类型「{kind}」（可用：{'、'.join(KINDS)}）",
@@ -207,16 +209,16 @@ def parse_file(
     kind = kind or detect_kind(path, sheets)
     progress(f"检查{KIND_NAMES_ZH[kind]} / checking {kind}")
     if kind == "catalogue":
-        lookup = build_lookup(store)
+        lookup = build_lookup(store, base=indicators)
         known = {code: LEVELS[info.level][0] for code, info in lookup.indicators.items()}
         return catalogue.load(sheets, file=path.name, known_codes=known)
     if kind == "matrix":
         return matrix.load(sheets, file=path.name)
     if kind == "org":
-        lookup = build_lookup(store)
+        lookup = build_lookup(store, base=indicators)
         return org.load(sheets, file=path.name, known_indicators=set(lookup.indicators) or None)
     if kind == "subjects":
-        lookup = build_lookup(store)
+        lookup = build_lookup(store, base=indicators)
         return subjects.load(
             sheets,
             file=path.name,
@@ -231,8 +233,8 @@ def parse_file(
         and sum(len(s.cells) for s in sheets) <= FEW_ROWS
     ):
         codes = subject_codes(sheets, kind)  # a file about a few subjects reads only those
-        lookup = build_lookup(store, codes or None)
-    lookup = lookup or build_lookup(store)
+        lookup = build_lookup(store, codes or None, base=indicators)
+    lookup = lookup or build_lookup(store, base=indicators)
     if kind == "rules":
         known = {code: info.level for code, info in lookup.indicators.items()}
         return rules.load(sheets, file=path.name, known_indicators=known)
@@ -316,15 +318,18 @@ def read_file(
     kind: str | None = None,
     period: int | None = None,
     progress: Progress = _quiet,
+    indicators: Lookup | None = None,
 ) -> ReadFile:
     """The first half of ``load_file``: read and check, writing nothing (raises the file's errors).
-    A server does this outside its write lock, and writes with ``write_read`` under it."""
+    A server does this outside its write lock, and writes with ``write_read`` under it.
+    ``indicators``: as for ``parse_file``."""
     path = Path(path)
     clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
     if not path.exists():
         raise InputError.single("文件不存在", "file does not exist", Location(str(path)))
     digest = sha256_of(path)
-    return ReadFile(path, parse_file(store, path, kind, period, progress), digest, started, clock)
+    result = parse_file(store, path, kind, period, progress, indicators=indicators)
+    return ReadFile(path, result, digest, started, clock)
 
 
 def write_read(store: GraphStore, read: ReadFile, progress: Progress = _quiet) -> LoadReport:

@@ -56,7 +56,7 @@ def load(
         # records) is read under it, and a file that another load landed beside is read again
         loads = svc.loads
         try:
-            read = read_file(svc.store, path, kind, period)
+            read = read_file(svc.store, path, kind, period, indicators=svc.live.indicators(svc.store))
         except InputError:
             if svc.loads == loads:
                 raise
