@@ -46,12 +46,14 @@ _STRUCTURE = frozenset(
     {"org", "indicators", "criteria", "units", "subjects", "readable", "audit", "runs", "stored-rows"}
 )
 _GAPS = frozenset({"gaps", "gap-index", "owners", "owned", "owned-ids", "reviewable"})
+# every improvement measure and review: only a lifecycle write (or any other) changes them
+_ACTIONS = frozenset({"actions"})
 KEPT_AFTER: dict[str, frozenset[str]] = {
-    "push": _STRUCTURE,
+    "push": _STRUCTURE | _ACTIONS,
     # a load of a year's values or targets: graphs of its own (values are personal, targets not);
     # the runs' gaps and owners are as they were (until the next diagnosis), their states may not be
-    "load:observations": _STRUCTURE | _GAPS,
-    "load:targets": (_STRUCTURE | _GAPS) - {"readable"},
+    "load:observations": _STRUCTURE | _GAPS | _ACTIONS,
+    "load:targets": ((_STRUCTURE | _GAPS) - {"readable"}) | _ACTIONS,
     "lifecycle": _STRUCTURE | _GAPS,
 }
 
@@ -252,8 +254,15 @@ class Service:
         """Every gap's lifecycle state, once per run and store generation."""
         return self.cached(
             ("states", run),
-            lambda: lifecycle.statuses(self.store, run, self.gap_rows(run), self.owned_ids(run)),
+            lambda: lifecycle.statuses(
+                self.store, run, self.gap_rows(run), self.owned_ids(run), index=self.actions()
+            ),
         )
+
+    def actions(self) -> lifecycle.ActionIndex:
+        """Every improvement measure and review, read once per store generation (a measure or a
+        review forgets them; a push or a load of values or targets keeps them)."""
+        return self.cached(("actions",), lambda: lifecycle.ActionIndex.of(self.store))
 
     def owners(self, run: URIRef) -> dict[str, ownership.Owner]:
         """Every open gap's owner, resolved once per run and store generation."""

@@ -401,3 +401,35 @@ def test_the_lifecycle_over_rest_per_role(client: TestClient) -> None:
     ]
     assert sorted(g["id"] for g in rejected) == sorted([LEADER_OWNS, HEAD_OWNS])
     assert client.get("/gaps", params={"overdue": True}, headers=bearer("qo")).json()["items"] == []
+
+
+def test_the_gap_list_shows_each_measure_and_review_at_once(client: TestClient) -> None:
+    """The server keeps every action read between writes: a measure or a review is in the next
+    listing (by state, and in the page's own states), and a push in between keeps what it read."""
+
+    def listed(gap_id: str, **filters: str) -> dict[str, object] | None:
+        period, indicator, _ = gap_id.split("/")
+        page = client.get(
+            "/gaps",
+            params={"period": period, "indicator": indicator, "limit": 500, **filters},
+            headers=bearer("qo"),
+        ).json()
+        return next((g for g in page["items"] if g["id"] == gap_id), None)
+
+    assert listed(EVIDENCE_GAP)["state"] == "assigned"  # type: ignore[index]
+    assert listed(EVIDENCE_GAP, state="measured") is None
+    made = client.post(f"/gaps/{EVIDENCE_GAP}/measures", headers=bearer("qo"),
+                       json={"text": "补齐审批意见", "due": "2099-01-31", "by": "S0005"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert listed(EVIDENCE_GAP)["state"] == "measured"  # type: ignore[index]
+    assert listed(EVIDENCE_GAP, state="measured") is not None
+    pushed = client.post("/observations", headers=bearer("qo"), json={
+        "indicator": "ZY-1.4.1-02", "subject": "510202", "period": 2025, "value": "10%",
+        "source": "教务系统", "observed_at": "2026-03-01"})  # fmt: skip
+    assert pushed.status_code == 201, pushed.text
+    assert listed(EVIDENCE_GAP)["state"] == "measured"  # type: ignore[index]
+    accepted = client.post(f"/gaps/{EVIDENCE_GAP}/reviews", headers=bearer("xx-head"), json={"accept": True})
+    assert accepted.status_code == 201, accepted.text
+    state = listed(EVIDENCE_GAP)["state"]  # type: ignore[index]
+    assert state == accepted.json()["history"]["state"] != "measured"
+    assert listed(EVIDENCE_GAP, state="measured") is None

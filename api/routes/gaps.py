@@ -95,7 +95,9 @@ def gaps(
     result = page(chosen, limit, cursor)
     if state is None and overdue is None:  # only the page's gaps need a state
         shown: list[reports.GapRow] = result["items"]  # type: ignore[assignment]
-        states = lifecycle.statuses(svc.store, run.graph, shown, svc.owned_ids(run.graph))
+        states = lifecycle.statuses(
+            svc.store, run.graph, shown, svc.owned_ids(run.graph), index=svc.actions()
+        )
     result["items"] = [gap_item(r, resolved.get(r.id), states.get(r.id)) for r in result["items"]]  # type: ignore[union-attr]
     return {**result, "run": str(run.graph).rsplit("/", 1)[-1]}
 

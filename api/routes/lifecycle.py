@@ -102,7 +102,13 @@ def record_measure(
         svc,
         f"{period}/{indicator}/{subject}",
         lambda gap_id: lifecycle.measure(
-            svc.store, gap_id, text=body.text, due=body.due, by=person, evidence=body.evidence
+            svc.store,
+            gap_id,
+            text=body.text,
+            due=body.due,
+            by=person,
+            evidence=body.evidence,
+            org=svc.organisation(),
         ),
     )
 
@@ -134,6 +140,7 @@ def record_review(
             reason=body.reason,
             by=person,
             quality_office=who.role == "quality_office",
+            org=svc.organisation(),
         ),
     )
 

@@ -83,7 +83,9 @@ def _chain(store: GraphStore, latest: dict[int, URIRef], key: GapKey, status: st
     return tuple(sorted(periods))
 
 
-def context(store: GraphStore, gap_id: str) -> Context:
+def context(store: GraphStore, gap_id: str, org: ownership.Organisation | None = None) -> Context:
+    """What a measure or review of ``gap_id`` is checked against; ``org``: the organisation, when
+    the caller has it read already (a server keeps it)."""
     key = GapKey.parse(gap_id)
     infos = _latest_infos(store)
     latest = {period: info.graph for period, info in infos.items()}
@@ -100,7 +102,7 @@ def context(store: GraphStore, gap_id: str) -> Context:
         _, gap = ownership.find_gap(store, key.id, list(infos.values()))
     owner = None
     if row is not None and row.severity != "closed" and gap is not None:
-        owner = assignment.owners(store, run, gap).get(gap)
+        owner = assignment.owners(store, run, gap, org=org).get(gap)
     later, closed_later, later_started = None, False, None
     following = sorted(p for p in latest if p > key.period)
     if following and row is not None and row.severity != "closed":
@@ -206,6 +208,7 @@ def measure(
     now: dt.datetime | None = None,
     pending: list[Action] | None = None,
     write: bool = True,
+    org: ownership.Organisation | None = None,
 ) -> Action:
     """Record an improvement measure by the gap's owner. A measure still waiting for review is
     superseded by the new one (a correction); it stays in the history. ``now``: when it was made
@@ -232,11 +235,12 @@ def measure(
     for link in evidence:
         if urlparse(link).scheme not in ("http", "https") or not urlparse(link).netloc:
             raise Refused("evidence-is-a-link", f"「{link}」", f"'{link}'")
-    ctx = context(store, gap_id)
+    org = org or ownership.organisation(store)
+    ctx = context(store, gap_id, org)
     actions = _chain_actions(store, ctx, pending)
     status = derive(actions, _facts(ctx, at), at.date())
     _open_for(ctx, status, "measure-on-open-gap", at)
-    actor = permissions.measure_actor(ownership.organisation(store), ctx.owner, by)
+    actor = permissions.measure_actor(org, ctx.owner, by)
     waiting = status.measure if status.state == "measured" else None
     action = Action(
         iri=action_iri(MEASURE, ctx.key, at, by, text),
@@ -265,11 +269,13 @@ def review(
     now: dt.datetime | None = None,
     pending: list[Action] | None = None,
     write: bool = True,
+    org: ownership.Organisation | None = None,
 ) -> Action:
     """Record a review of the gap's current measure: accepted, or rejected with a reason (which
     sends the gap back to its owner). A second review of the same measure supersedes the first."""
     at = _now(now)
-    ctx = context(store, gap_id)
+    org = org or ownership.organisation(store)
+    ctx = context(store, gap_id, org)
     actions = _chain_actions(store, ctx, pending)
     status = derive(actions, _facts(ctx, at), at.date())
     _open_for(ctx, status, "review-on-open-gap", at)
@@ -280,7 +286,6 @@ def review(
         )
     if not accept and not reason.strip():
         raise Refused("reject-with-reason")
-    org = ownership.organisation(store)
     colleges = _colleges(store, ctx)
     actor = permissions.review_actor(org, ctx.owner, colleges, by, quality_office=quality_office)
     if measure_action.actor.staff_number == by:
@@ -351,11 +356,13 @@ def statuses(
     rows: list[reports.GapRow],
     owned: Collection[str] | None = None,
     today: dt.date | None = None,
+    index: ActionIndex | None = None,
 ) -> dict[str, Status]:
     """Gap id → status for the rows of one run (the latest of its period), reading every action once.
-    ``owned``: the ids of the gaps with an owner, when the caller knows them (else asked)."""
+    ``owned``: the ids of the gaps with an owner, when the caller knows them (else asked);
+    ``index``: every action, when the caller has read them since the last measure or review."""
     owned = owned_ids(store, run) if owned is None else owned
-    index = ActionIndex.of(store)
+    index = ActionIndex.of(store) if index is None else index
     latest = _latest_runs(store)
     period_of_run = next((p for p, g in latest.items() if g == run), None)
     following = sorted(p for p in latest if period_of_run is not None and p > period_of_run)
