@@ -186,18 +186,29 @@ class Snapshots:
         self.pending: Path | None = None
         self.seconds: list[float] = []  # how long each snapshot took (for the benchmark)
 
-    def take(self) -> Path:
-        self._count += 1
-        target = self.root / str(self._count)
-        self.pending = target  # being written: not pruned meanwhile
-        started = time.perf_counter()
-        try:
-            self._make(target)
-        finally:
-            self.pending = None
-        self.seconds.append(time.perf_counter() - started)
-        self.current = target
-        return target
+    def take(self, attempts: int = 3) -> Path:
+        """A new snapshot; a checkpoint that fails is tried again (``attempts`` in all): RocksDB
+        can lose the race between listing the live files and hard-linking one that a compaction
+        has just removed ("No such file … while link file", seen once in a 5-minute soak)."""
+        for attempt in range(attempts):
+            self._count += 1
+            target = self.root / str(self._count)
+            self.pending = target  # being written: not pruned meanwhile
+            started = time.perf_counter()
+            try:
+                self._make(target)
+            except ZhengaiError:
+                for half in (target, target.with_name(target.name + ".tmp")):
+                    shutil.rmtree(half, ignore_errors=True)
+                if attempt + 1 == attempts:
+                    raise
+                continue
+            finally:
+                self.pending = None
+            self.seconds.append(time.perf_counter() - started)
+            self.current = target
+            return target
+        raise AssertionError("unreachable")
 
     def prune(self, in_use: set[Path]) -> None:
         """Delete the snapshots that are neither the current one nor open in a worker."""

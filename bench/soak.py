@@ -44,21 +44,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mib(pid: int) -> float:
-    """The resident memory of a process and its children (the query workers, the upload reader), in MiB."""
-    total = 0
-    pids = [pid]
+def rss_mib(pid: int) -> tuple[float, float]:
+    """The resident memory of a process and of its children (the query workers), in MiB."""
+    children: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):  # any thread may have started one
         with contextlib.suppress(OSError):
-            pids += [int(c) for c in (task / "children").read_text().split()]
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return _rss_kib(pid) / 1024, sum(_rss_kib(c) for c in children) / 1024
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def plan(base: str, headers: dict[str, str], folder: Path, data: Path | None) -> Path:
@@ -162,7 +164,7 @@ def main() -> None:
         env=env, start_new_session=True,
     )  # fmt: skip
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []  # (seconds, MiB in all, MiB of the server process)
     stop = threading.Event()
     try:
         deadline = time.monotonic() + 600
@@ -179,7 +181,8 @@ def main() -> None:
 
         def sample() -> None:
             while not stop.wait(5):
-                samples.append((time.monotonic() - started, rss_mib(server.pid)))
+                own, children = rss_mib(server.pid)
+                samples.append((time.monotonic() - started, own + children, own))
 
         threading.Thread(target=sample, daemon=True).start()
         with tempfile.TemporaryDirectory() as tmp:
@@ -205,7 +208,8 @@ def main() -> None:
         stop.set()
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-    warm = [m for t, m in samples if t >= loaded_from + args.warmup]
+    warm = [m for t, m, _ in samples if t >= loaded_from + args.warmup]
+    own = [m for t, _, m in samples if t >= loaded_from + args.warmup]
     result = {
         "users": args.users,
         "think_seconds": args.think,
@@ -218,7 +222,8 @@ def main() -> None:
             for name, r in stats.items() if name != "Aggregated"
         },
         "rss_mib": {"after_warmup": warm[0] if warm else None, "end": warm[-1] if warm else None,
-                    "max": max(warm, default=None), "samples": samples},
+                    "max": max(warm, default=None), "samples": samples,
+                    "server_after_warmup": own[0] if own else None, "server_end": own[-1] if own else None},
     }  # fmt: skip
     print(
         f"{result['requests']:,} requests, {result['errors']} errors ({args.users} users, {args.minutes:g} min)"
@@ -231,6 +236,7 @@ def main() -> None:
     if warm:
         print(
             f"  RSS after warm-up {rss['after_warmup']:.0f} MiB, at the end {rss['end']:.0f} MiB, max {rss['max']:.0f} MiB"
+            f" (the server process alone: {rss['server_after_warmup']:.0f} → {rss['server_end']:.0f} MiB)"
         )
     if result["errors"]:
         print(failures[:3000])

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-
 from zhengai.api.query_workers import Job, QueryBusy, QueryPool, Snapshots
+
 from zhengai.namespaces import graph
 from zhengai.store import OxigraphStore
 from zhengai.store.embedded import sync_log
@@ -52,7 +52,6 @@ def test_closing_a_store_never_calls_the_manual_flush(tmp_path: Path) -> None:
     store.replace_graphs({graph("test/a"): _one("甲")})
     store.flush()
     store.close()
-    del inner
     assert calls == []
     with OxigraphStore(tmp_path / "store") as again:  # the write-ahead log replayed on opening
         assert again.graph(graph("test/a")).value(URIRef("https://w3id.org/zhengai/id/x"), P) == Literal("甲")
@@ -81,7 +80,9 @@ def test_a_write_survives_a_kill_right_after_the_command_ends(tmp_path: Path) ->
         assert store.graph(graph("test/a")).value(URIRef("https://w3id.org/zhengai/id/x"), P) == Literal("乙")
 
 
-def test_sync_log_fsyncs_every_log_file_and_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_log_fsyncs_every_log_file_and_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = OxigraphStore(tmp_path / "store")
     store.replace_graphs({graph("test/a"): _one("丙")})
     synced: list[str] = []
@@ -145,4 +146,36 @@ def test_a_stuck_snapshot_answers_busy_and_never_holds_up_a_write(tmp_path: Path
     finally:
         release.set()
         pool.close()
+        store.close()
+
+
+def test_a_checkpoint_that_loses_a_race_is_taken_again(tmp_path: Path) -> None:
+    """A checkpoint can fail when a compaction removes a file it is linking: the snapshot is taken
+    again, and the failed one's half-written folder removed; three failures in a row are an error."""
+    from zhengai.errors import StoreError
+
+    path = tmp_path / "store"
+    store = OxigraphStore(path)
+    store.replace_graphs({graph("test/a"): _one("戊")})
+    failures = [1]
+
+    def make(target: Path) -> None:
+        if failures:
+            failures.pop()
+            target.with_name(target.name + ".tmp").mkdir()
+            raise StoreError("写入数据存储失败", "IO error: No such file or directory: while link file")
+        store.snapshot(target)
+
+    snapshots = Snapshots(make, path)
+    try:
+        taken = snapshots.take()
+        assert (taken / "CURRENT").exists() and sorted(p.name for p in snapshots.root.iterdir()) == [
+            taken.name
+        ]
+        failures[:] = [1, 1, 1]
+        with pytest.raises(StoreError):
+            snapshots.take()
+        assert sorted(p.name for p in snapshots.root.iterdir()) == [taken.name]
+    finally:
+        snapshots.close()
         store.close()
