@@ -180,3 +180,29 @@ def test_grade_severities_are_data(tmp_path, monkeypatch) -> None:
         monkeypatch.delenv("ZHENGAI_GRADE_SCALES")
         vocabulary.cache_clear()
         compile_criterion.cache_clear()
+
+
+@pytest.mark.parametrize("text", ["C：60%以下", "D级：60分以下", "良好：80分以下"])
+def test_a_middle_grade_alone_with_an_upper_bound_is_not_checkable(text: str) -> None:
+    """C：60%以下 alone says what a C is, not whether it is a gap nor what 70% is: it used to read
+    as "up to 60% passes as a C, above it is an E (red)" — the direction upside down (found by
+    bench/mutants.py)."""
+    with pytest.raises(NotCheckable) as info:
+        compile_criterion(text)
+    assert (
+        info.value.category == "grades" and "中间的一档" in info.value.zh and "middle grade" in info.value.en
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "grades"),
+    [
+        ("不合格：60分以下", [("合格", "pass"), ("不合格", "red")]),  # the breach: else 合格
+        ("优秀：90分以上", [("优秀", "pass"), ("未达优秀", "yellow")]),  # the top grade: else short of it
+        ("合格：60分以上", [("合格", "pass"), ("不合格", "red")]),
+        ("B：80%以上", [("B", "pass"), ("E", "red")]),  # a middle grade as the bar
+    ],
+)
+def test_one_grade_alone_reads_as_its_bar(text: str, grades: list[tuple[str, str]]) -> None:
+    c = compile_criterion(text)
+    assert c.direction == "higher" and [(b.grade, b.severity) for b in c.bands] == grades

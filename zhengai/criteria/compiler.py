@@ -332,6 +332,15 @@ class _Builder:
                 direction, None, b.value.value, (other, grade, grade), red_closed=b.op in ("lt", "gt")
             )
             return self.criterion("graded", bands=bands, direction=direction)
+        middle = info is not None and len(same) > 2 and info.rank not in (same[0].rank, same[-1].rank)
+        if middle and grade not in yes_of and b.op in LOWER_OPS:
+            raise NotCheckable(  # C：60%以下 alone: is C itself a gap, and what is 70%, a B or an A?
+                f"只写了「{grade}」一档（{same[0].word}…{same[-1].word} 中间的一档），其他取值算哪一档不明",
+                f"only grade '{grade}' is given (a middle grade of {same[0].word}…{same[-1].word}); "
+                "the grade of other values is unknown",
+                "写出其余各档，如 A:90%以上 B:70%-90% C:70%以下", "write the other grades, e.g. A:90%以上 B:70%-90% C:70%以下",
+                "grades",
+            )  # fmt: skip
         direction = "lower" if b.op in LOWER_OPS else "higher"
         closed = b.op in ("ge", "le")
         if grade in yes_of or not same or len(same) <= 2 or info is None or info.rank != same[0].rank:
