@@ -206,3 +206,25 @@ def test_a_middle_grade_alone_with_an_upper_bound_is_not_checkable(text: str) ->
 def test_one_grade_alone_reads_as_its_bar(text: str, grades: list[tuple[str, str]]) -> None:
     c = compile_criterion(text)
     assert c.direction == "higher" and [(b.grade, b.severity) for b in c.bands] == grades
+
+
+def test_equal_lines_are_one_line_in_either_direction() -> None:
+    """A target equal to its warning value is one line, also for lower-is-better (a survivor of
+    bench/mutants.py: refusing equal lines as 'on the wrong side' went unnoticed)."""
+    from zhengai.criteria import compile_indicator
+
+    for direction in ("越低越好", "越高越好"):
+        c = compile_indicator(None, {"target": "5%", "warning": "5%"}, direction)
+        assert {b.low for b in c.bands} | {b.high for b in c.bands} == {None, Decimal("0.05")}
+    with pytest.raises(NotCheckable, match="wrong side"):
+        compile_indicator(None, {"target": "5%", "warning": "6%"}, "越高越好")
+
+
+def test_a_yes_no_word_is_no_value_for_a_numeric_criterion() -> None:
+    """达标 is a yes/no word: with no criterion it is yes, for a numeric one it is not a value at all
+    (the loader then says the value cannot be read), for a yes/no one it is that one's yes."""
+    from zhengai.criteria.values import yes_no_value
+
+    assert yes_no_value("达标", None) is True and yes_no_value("不达标", None) is False
+    assert yes_no_value("达标", compile_criterion("不低于90%")) is None
+    assert yes_no_value("达标", compile_criterion("达标")) is True
