@@ -228,3 +228,16 @@ def test_a_yes_no_word_is_no_value_for_a_numeric_criterion() -> None:
     assert yes_no_value("达标", None) is True and yes_no_value("不达标", None) is False
     assert yes_no_value("达标", compile_criterion("不低于90%")) is None
     assert yes_no_value("达标", compile_criterion("达标")) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("2‰", "0.002"), ("2", "0.002"), ("0.01", "0.00001"), ("0.009", "0.009")],
+)
+def test_a_bare_number_in_a_permille_criterion(value: str, stored: str) -> None:
+    """Under 不高于3‰ a bare 2 is 2‰, and so is anything from 0.01 up (permille points); below
+    0.01 it is already a fraction (survivors of bench/mutants.py: the line at 0.01, and the
+    criterion's unit read only from a graded criterion)."""
+    from zhengai.criteria.values import number
+
+    assert number(value, compile_criterion("不高于3‰"), False) == Decimal(stored)
