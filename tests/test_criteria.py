@@ -241,3 +241,25 @@ def test_a_bare_number_in_a_permille_criterion(value: str, stored: str) -> None:
     from zhengai.criteria.values import number
 
     assert number(value, compile_criterion("不高于3‰"), False) == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    ("value", "criterion", "stored"),
+    [
+        ("65%", "不少于10个", None),  # a rate for a count: refused
+        ("17:1", "不低于90%", None),  # a ratio for a rate: refused
+        ("3‰", "不低于90%", "0.003"),  # permille for a percentage: the same kind of thing
+        ("千分之三", "不低于90%", "0.003"),  # (written out, it goes through the lexer)
+        ("百分之六十五", "不高于3‰", "0.65"),
+        ("12个", "不少于10个", "12"),
+    ],
+)
+def test_a_value_in_another_unit_than_its_criterion(value: str, criterion: str, stored: str | None) -> None:
+    """Survivors of bench/mutants.py: the unit check of an observed value against its criterion."""
+    from zhengai.criteria.values import BadObservedValue, number
+
+    if stored is None:
+        with pytest.raises(BadObservedValue, match="another unit"):
+            number(value, compile_criterion(criterion), False)
+    else:
+        assert number(value, compile_criterion(criterion), False) == Decimal(stored)
