@@ -263,3 +263,31 @@ def test_a_value_in_another_unit_than_its_criterion(value: str, criterion: str, 
             number(value, compile_criterion(criterion), False)
     else:
         assert number(value, compile_criterion(criterion), False) == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    ("value", "criterion", "percent", "stored"),
+    [
+        ("1", "不低于90%", True, "1"),  # 1 is the whole (100%), not 1%
+        ("1.5", "不低于90%", True, "0.015"),  # above 1: percent points
+        ("12人", "不少于10个", False, None),  # another counting word: refused
+        ("1.2万册", "不少于10000册", False, "12000"),  # 万 multiplied out, the same word
+    ],
+)
+def test_bare_numbers_and_counting_words(
+    value: str, criterion: str, percent: bool, stored: str | None
+) -> None:
+    """Survivors of bench/mutants.py: the line at 1 for a rate's bare number, and a count's word."""
+    from zhengai.criteria.values import BadObservedValue, number
+
+    if stored is None:
+        with pytest.raises(BadObservedValue, match="its criterion in"):
+            number(value, compile_criterion(criterion), percent)
+    else:
+        assert number(value, compile_criterion(criterion), percent) == Decimal(stored)
+
+
+def test_a_counted_value_without_a_criterion_is_its_number() -> None:
+    from zhengai.criteria.values import number
+
+    assert number("12人", None, False) == Decimal(12) and number("1.2万册", None, False) == Decimal(12000)
