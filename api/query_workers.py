@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from zhengai.errors import QueryError, StoreTimeout, ZhengaiError
 from zhengai.store import RemoteStore
+from zhengai.store.embedded import release_freed_memory
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RESULT_FORMATS = {
@@ -172,6 +173,9 @@ def serve_jobs(jobs: Connection, answers: Connection) -> None:
             )
 
 
+TRIM_EVERY = 5.0  # seconds: a server hands freed memory back at most this often
+
+
 class Snapshots:
     """Consistent copies of the server's store for the query workers, in ``.{name}.snapshots/``
     beside it (the same filesystem, so a checkpoint hard-links the store's files)."""
@@ -184,6 +188,7 @@ class Snapshots:
         self._count = 0
         self.current: Path | None = None
         self.pending: Path | None = None
+        self._trimmed = 0.0  # when freed memory was last handed back
         self.seconds: list[float] = []  # how long each snapshot took (for the benchmark)
 
     def take(self, attempts: int = 3) -> Path:
@@ -207,6 +212,9 @@ class Snapshots:
                 self.pending = None
             self.seconds.append(time.perf_counter() - started)
             self.current = target
+            if time.monotonic() - self._trimmed > TRIM_EVERY:  # the checkpoint flushed the memtables:
+                self._trimmed = time.monotonic()  # what they held goes back to the system
+                release_freed_memory()
             return target
         raise AssertionError("unreachable")
 
