@@ -121,10 +121,11 @@ class Live:
         return build_lookup(store, codes, base=self.indicators(store))
 
     def indicators(self, store: GraphStore) -> Lookup:
-        """The catalogue's indicators (``loading.indicator_lookup``), read again only after a load."""
+        """The catalogue's indicators (``loading.indicator_lookup``), read again only after a load
+        of anything but yearly targets (an upload of 年度目标 leaves them as they were)."""
         from zhengai.loading import indicator_lookup
 
-        version = _version(store)
+        version = _beside_targets(_version(store))
         with self._lock:
             kept = self._indicators
         if kept is None or kept[0] != version:
